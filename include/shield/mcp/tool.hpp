@@ -1,0 +1,65 @@
+#pragma once
+// What a tool is, and what its handler gets. A tool is one file that fills a ToolDefinition
+// and one registration line (ToolRegistry::add). Tools know nothing of HTTP or sessions.
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include "shield/util/cancellation.hpp"
+
+namespace shield::mcp {
+
+using Json = nlohmann::json;
+
+// Levels of notifications/message, in RFC 5424 order (debug lowest).
+enum class LogLevel { kDebug, kInfo, kNotice, kWarning, kError, kCritical, kAlert, kEmergency };
+
+// Everything a handler may use besides its arguments.
+// Threading: all members are safe to call from any thread.
+struct ToolContext {
+  CancellationToken cancel;  // tripped by notifications/cancelled, a closed stream, shutdown
+  // Sends notifications/progress when the caller passed a progressToken; otherwise a no-op.
+  std::function<void(double progress, std::optional<double> total, const std::string& message)>
+      progress;
+  // Sends notifications/message to the caller when `level` passes the session's setLevel.
+  std::function<void(LogLevel level, const std::string& logger, const Json& data)> log;
+  std::string caller;            // authenticated principal ("anonymous" without auth)
+  std::string protocol_version;  // negotiated revision, e.g. "2025-11-25"
+  std::string request_id;        // for log correlation only
+  boost::asio::any_io_executor executor;
+};
+
+// A tools/call outcome. Bad input and backend trouble are results with is_error, not
+// protocol errors (the model reads them and can correct itself).
+struct ToolResult {
+  Json content = Json::array();
+  std::optional<Json> structured;  // structuredContent; checked against outputSchema
+  bool is_error = false;
+
+  static ToolResult text(std::string text);
+  // isError result with structuredContent.error = {code, message, ...details}.
+  static ToolResult error(std::string code, std::string message, Json details = Json::object());
+};
+
+using ToolHandler =
+    std::function<boost::asio::awaitable<ToolResult>(Json arguments, ToolContext context)>;
+
+struct ToolDefinition {
+  std::string name;
+  std::string title;
+  std::string description;
+  Json input_schema;  // JSON Schema (2020-12 dialect by default)
+  std::optional<Json> output_schema;
+  Json annotations =
+      Json::object();               // readOnlyHint, destructiveHint, idempotentHint, openWorldHint
+  Json execution = Json::object();  // e.g. {"taskSupport": "optional"} (jobs issue)
+  Json meta = Json::object();       // _meta on the tool listing
+  ToolHandler handler;
+};
+
+}  // namespace shield::mcp
