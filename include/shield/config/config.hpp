@@ -3,6 +3,9 @@
 // and command-line flags have been applied, in that order of increasing precedence.
 // Plain values: copyable, no behaviour. Every key is documented in config/shield-mcp.toml
 // and docs/CONFIGURATION.md. Later issues add sections (backends, jobs, crawler, ...).
+// A new key needs its field here, one row in src/config/config_schema.cpp, an entry in
+// config/shield-mcp.toml (copied into src/config/default_config.cpp) and a row in the
+// docs table. unit_config fails when the schema, the shipped file and the docs disagree.
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -22,9 +25,9 @@ struct Secret {
 
 struct ServerConfig {
   HostPort listen{"127.0.0.1", 8765};
-  unsigned threads = 0;                          // 0 = number of cores
-  std::size_t max_body_bytes = 4 * 1024 * 1024;  // larger requests get 413
-  std::size_t max_header_bytes = 16 * 1024;
+  unsigned threads = 0;                                       // 0 = number of cores
+  std::size_t max_body_bytes = std::size_t{4} * 1024 * 1024;  // larger requests get 413
+  std::size_t max_header_bytes = std::size_t{16} * 1024;
   Millis header_timeout{10'000};  // whole request head must arrive within this
   Millis body_timeout{30'000};
   Millis idle_timeout{60'000};  // keep-alive connection with no request
@@ -51,7 +54,7 @@ struct McpConfig {
   std::string server_name = "shield-mcp";
   Millis session_idle_timeout{30 * 60 * 1000};
   std::size_t max_sessions = 10'000;
-  std::size_t max_message_bytes = 4 * 1024 * 1024;
+  std::size_t max_message_bytes = std::size_t{4} * 1024 * 1024;
   std::size_t max_json_depth = 64;
   std::size_t page_size = 50;           // tools/resources/prompts per list page
   std::size_t sse_replay_events = 256;  // kept per stream for Last-Event-ID resume
