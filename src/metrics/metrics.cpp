@@ -45,6 +45,13 @@ Metrics::Metrics(const std::string& version)
       .Set(1);
 }
 
+void Metrics::declare_tool(const std::string& tool) {
+  for (const char* status : {"ok", "error", "cancelled"}) {
+    tool_calls_.Add({{"tool", tool}, {"status", status}});
+  }
+  tool_duration_.Add({{"tool", tool}}, duration_buckets());
+}
+
 void Metrics::record_tool_call(const std::string& tool, const std::string& status, double seconds) {
   tool_calls_.Add({{"tool", tool}, {"status", status}}).Increment();
   tool_duration_.Add({{"tool", tool}}, duration_buckets()).Observe(seconds);

@@ -18,6 +18,9 @@ class Metrics {
  public:
   explicit Metrics(const std::string& version);
 
+  // Creates every series of a tool at zero (called once per registered tool at start-up),
+  // so rates and dashboards show 0 rather than "no data" before the first call.
+  void declare_tool(const std::string& tool);
   // tool_calls_total{tool,status} (status: ok | error | cancelled) and
   // tool_duration_seconds{tool}.
   void record_tool_call(const std::string& tool, const std::string& status, double seconds);
