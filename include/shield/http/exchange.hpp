@@ -18,6 +18,7 @@ using Request = boost::beast::http::request<boost::beast::http::string_body>;
 using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
 // A response body written over time (Server-Sent Events). Chunked transfer encoding.
+// Dropping the last reference without close() closes it, so the connection moves on.
 class ResponseStream {
  public:
   virtual ~ResponseStream() = default;
@@ -38,7 +39,8 @@ class Exchange {
   virtual std::shared_ptr<ResponseStream> start_stream(Response head) = 0;
   // Remote address, for logs.
   [[nodiscard]] virtual const std::string& peer() const = 0;
-  // Runs once if the peer goes away before the exchange is answered or its stream closed.
+  // Runs once if the peer goes away before the exchange is answered or its stream closed
+  // (EOF or an error on the connection, or the server closing it); at once if it already has.
   virtual void on_peer_gone(std::function<void()> callback) = 0;
 };
 
