@@ -27,19 +27,27 @@ class Metrics;
 namespace shield::mcp {
 
 // The way back to the client for one JSON-RPC request. Implemented by each transport
-// (an SSE stream, a plain JSON body, a stdio line writer).
+// (an SSE stream, a plain JSON body, a stdio line writer). Calls may come from inside
+// Engine::handle (methods answered at once) or later from an executor thread (tools and
+// other coroutine handlers), and must not block.
 class RequestChannel {
  public:
   virtual ~RequestChannel() = default;
   // A notification tied to this request (progress, log message), sent before the response.
   virtual void notify(Json notification) = 0;
-  // The response (result or error). Called exactly once per request, never for notifications.
+  // The response (result or error). For a request, exactly one of respond() and
+  // cancelled() is called, exactly once; neither is called for notifications.
   virtual void respond(Json response) = 0;
+  // The client cancelled the request (notifications/cancelled): the spec says no response
+  // is due, so the transport just releases what it holds for it (e.g. ends the SSE stream).
+  virtual void cancelled() = 0;
 };
 
 struct RequestScope {
-  std::shared_ptr<Session> session;    // null for stateless (2026-07-28) requests
-  std::string protocol_version;        // the session's, or the request's own on 2026-07-28
+  std::shared_ptr<Session> session;  // null for stateless (2026-07-28) requests
+  // Legacy: the MCP-Protocol-Version header (informational; the session's revision rules).
+  // Stateless: the header verbatim, compared with `_meta` (empty skips the comparison).
+  std::string protocol_version;
   std::string caller = "anonymous";    // authenticated principal
   CancellationToken transport_cancel;  // closed stream, DELETE, shutdown
   std::shared_ptr<RequestChannel> channel;
@@ -54,24 +62,40 @@ struct ServerIdentity {
 
 struct EngineOptions {
   ServerIdentity identity;
-  std::size_t page_size = 50;
-  std::int64_t list_ttl_ms = 60'000;
+  std::size_t page_size = 50;         // items per list page; 0 means one page
+  std::int64_t list_ttl_ms = 60'000;  // 2026-07-28 ttlMs of lists and server/discover
 };
 
+// Ownership: the registry and the session store are borrowed and must outlive every
+// handler the engine started (stop and drain the executor before destroying them).
 class Engine {
  public:
   Engine(EngineOptions options, Registry& registry, SessionStore& sessions,
          boost::asio::any_io_executor executor, metrics::Metrics* metrics = nullptr);
 
   // Handles one JSON-RPC message: a request (answered exactly once through
-  // scope.channel->respond), a notification (never answered), or a response to a
-  // server-initiated request. Malformed messages get -32600 when they carry an id.
+  // scope.channel->respond, or ended by cancelled()), a notification (never answered), or
+  // a response to a server-initiated request (ignored for now). A malformed message gets
+  // -32600 through respond(), with its id when one could be read and null otherwise
+  // (classify() tells a transport beforehand whether an answer will come).
+  //
+  // Which revision rules a request:
+  //  - scope.session set and initialized (or the request is initialize): the session's
+  //    revision; results are exactly the legacy shapes.
+  //  - scope.session null, or set but never initialized while the request carries
+  //    `_meta` io.modelcontextprotocol/protocolVersion (stdio's implicit session): the
+  //    stateless revision. `_meta` must hold protocolVersion and clientCapabilities (-32602),
+  //    scope.protocol_version — the MCP-Protocol-Version header verbatim, empty for stdio —
+  //    must equal the `_meta` one (-32020), and it must be one we serve statelessly (-32022).
+  //    Results carry resultType, cacheable ones ttlMs and cacheScope.
   void handle(Json message, RequestScope scope);
 
-  // The revisions this engine speaks, oldest first, and its latest.
+  // The revisions this engine speaks, oldest first, and its newest (2026-07-28).
   static const std::vector<std::string>& supported_versions();
   static const std::string& latest_version();
-  // What initialize answers for a requested revision: the same if supported, else latest.
+  // What initialize answers for a requested revision: the same if it is a supported
+  // session revision, else our newest session revision (2025-11-25): initialize does not
+  // exist in the stateless 2026-07-28.
   static std::string negotiate(const std::string& requested);
   // True for 2026-07-28 and later (stateless, `_meta`-carried version).
   static bool is_stateless(const std::string& version);

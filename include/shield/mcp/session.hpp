@@ -10,7 +10,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "shield/mcp/tool.hpp"
 #include "shield/util/cancellation.hpp"
@@ -40,12 +42,20 @@ class Session {
 
   // In-flight requests, so notifications/cancelled can reach them. Key: the JSON-RPC id
   // serialised (ids may be numbers or strings: 1 and "1" are different requests).
-  void track_request(const std::string& id_key, CancellationSource source);
+  // Returns false (and tracks nothing) when that id is already in flight: ids must be
+  // unique among a session's open requests.
+  bool track_request(const std::string& id_key, CancellationSource source);
   void finish_request(const std::string& id_key);
   // Returns false when no such request is in flight (already done, or never was).
   bool cancel_request(const std::string& id_key, const std::string& reason);
   // Trips every in-flight request (session deleted, shutdown).
   void cancel_all(const std::string& reason);
+  [[nodiscard]] std::size_t in_flight() const;
+
+  // resources/subscribe and resources/unsubscribe.
+  void subscribe(const std::string& uri);
+  void unsubscribe(const std::string& uri);
+  [[nodiscard]] bool subscribed(const std::string& uri) const;
 
   // Where notifications unrelated to any request go (the GET stream), if one is open.
   void set_standalone_sink(std::function<bool(const Json&)> sink);
@@ -64,6 +74,7 @@ class Session {
   bool initialized_ = false;
   LogLevel log_level_ = LogLevel::kInfo;
   std::map<std::string, CancellationSource> in_flight_;
+  std::set<std::string> subscriptions_;
   std::function<bool(const Json&)> standalone_;
   Clock::TimePoint last_seen_;
 };
@@ -76,10 +87,12 @@ class SessionStore {
   // even after expiring idle sessions.
   Result<std::shared_ptr<Session>> create();
   // kNotFound for ids never issued, deleted or expired (all answered 404 by HTTP).
+  // Finding a session counts as activity: it resets the idle timer.
   Result<std::shared_ptr<Session>> find(const std::string& id);
   // Ends a session (DELETE). Returns false if it did not exist.
   bool terminate(const std::string& id);
-  // Drops sessions idle longer than the timeout; returns how many. Called periodically.
+  // Drops sessions idle longer than the timeout (a session with a request in flight is not
+  // idle), cancelling what they still hold; returns how many. Called periodically.
   std::size_t expire_idle();
   [[nodiscard]] std::size_t size() const;
   // Cancels everything in every session (shutdown).
@@ -89,6 +102,11 @@ class SessionStore {
   const Clock& clock_;
   const std::size_t max_sessions_;
   const Clock::Duration idle_timeout_;
+  // Removes expired sessions from the map (mutex_ held) and hands them back so their
+  // requests are cancelled outside the lock.
+  std::vector<std::shared_ptr<Session>> take_expired_locked(Clock::TimePoint now);
+  bool is_expired(const Session& session, Clock::TimePoint now) const;
+
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<Session>> sessions_;
 };

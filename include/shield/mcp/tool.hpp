@@ -30,7 +30,9 @@ struct ToolContext {
   std::function<void(LogLevel level, const std::string& logger, const Json& data)> log;
   std::string caller;            // authenticated principal ("anonymous" without auth)
   std::string protocol_version;  // negotiated revision, e.g. "2025-11-25"
-  std::string request_id;        // for log correlation only
+  // What the client declared: the session's (initialize) or, on 2026-07-28, this request's.
+  Json client_capabilities = Json::object();
+  std::string request_id;  // for log correlation only
   boost::asio::any_io_executor executor;
 };
 
@@ -59,6 +61,10 @@ struct ToolDefinition {
       Json::object();               // readOnlyHint, destructiveHint, idempotentHint, openWorldHint
   Json execution = Json::object();  // e.g. {"taskSupport": "optional"} (jobs issue)
   Json meta = Json::object();       // _meta on the tool listing
+  // Client capabilities the tool cannot work without, e.g. {"sampling": {}}. A caller that
+  // did not declare them gets -32021 on 2026-07-28 and an isError result on older revisions,
+  // and the handler never runs.
+  Json required_client_capabilities = Json::object();
   ToolHandler handler;
 };
 

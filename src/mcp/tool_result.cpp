@@ -1,0 +1,24 @@
+#include <utility>
+
+#include "shield/mcp/tool.hpp"
+
+namespace shield::mcp {
+
+ToolResult ToolResult::text(std::string text) {
+  ToolResult result;
+  result.content.push_back(Json{{"type", "text"}, {"text", std::move(text)}});
+  return result;
+}
+
+ToolResult ToolResult::error(std::string code, std::string message, Json details) {
+  ToolResult result;
+  Json error = details.is_object() ? std::move(details) : Json{{"details", std::move(details)}};
+  error["code"] = std::move(code);
+  error["message"] = message;
+  result.content.push_back(Json{{"type", "text"}, {"text", std::move(message)}});
+  result.structured = Json{{"error", std::move(error)}};
+  result.is_error = true;
+  return result;
+}
+
+}  // namespace shield::mcp
