@@ -1,0 +1,239 @@
+#include "shield/app/daemon.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <csignal>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+
+#include "shield/app/health_routes.hpp"
+#include "shield/build_info.hpp"
+#include "shield/http/router.hpp"
+#include "shield/http/server.hpp"
+#include "shield/mcp/engine.hpp"
+#include "shield/metrics/metrics.hpp"
+#include "shield/transport/stdio_transport.hpp"
+#include "shield/transport/streamable_http_transport.hpp"
+#include "shield/util/clock.hpp"
+
+namespace shield::app {
+namespace asio = boost::asio;
+
+struct Daemon::Impl {
+  config::Config config;
+  unsigned threads;
+  asio::io_context io;
+  metrics::Metrics metrics{build::kVersion};
+  mcp::Registry registry;
+  mcp::SessionStore sessions;
+  std::unique_ptr<mcp::Engine> engine;
+  std::unique_ptr<transport::StreamableHttpTransport> transport;
+  std::unique_ptr<http::Router> router;
+  std::unique_ptr<http::Server> mcp_server;
+  std::unique_ptr<http::Router> metrics_router;
+  std::unique_ptr<http::Server> metrics_server;
+  std::unique_ptr<transport::StdioTransport> stdio;
+  HostPort mcp_bound;
+  HostPort metrics_bound;
+  asio::signal_set signals{io, SIGINT, SIGTERM};
+  asio::steady_timer grace_timer{io};
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> started{false};
+
+  explicit Impl(config::Config c)
+      : config(std::move(c)),
+        threads(config.server.threads != 0 ? config.server.threads
+                                            : std::max(1U, std::thread::hardware_concurrency())),
+        io(static_cast<int>(threads)),
+        sessions(SystemClock::instance(), config.mcp.max_sessions,
+                 config.mcp.session_idle_timeout) {}
+
+  void build_engine() {
+    for (const auto& tool : registry.tools()) metrics.declare_tool(tool.name);
+    mcp::EngineOptions options;
+    options.identity.name = config.mcp.server_name;
+    options.identity.title = config.mcp.server_name;
+    options.identity.version = build::kVersion;
+    options.page_size = config.mcp.page_size;
+    options.list_ttl_ms = config.mcp.list_ttl_ms;
+    engine = std::make_unique<mcp::Engine>(options, registry, sessions, io.get_executor(),
+                                           &metrics);
+  }
+
+  void start_mcp_listener() {
+    transport = std::make_unique<transport::StreamableHttpTransport>(io, *engine, config, &metrics);
+    router = std::make_unique<http::Router>(http::AccessPolicy(config.server, config.server.listen),
+                                            &metrics);
+    // Auth for /mcp is checked here rather than by the router so the transport learns the
+    // principal (tools see who called them).
+    router->add("/mcp", {.check_host_origin = true, .require_auth = false},
+                [this](http::Request request, std::shared_ptr<http::Exchange> exchange) {
+                  std::string principal;
+                  if (auto denied = router->policy().check_auth(request, principal)) {
+                    exchange->respond(std::move(*denied));
+                    return;
+                  }
+                  transport->handle(std::move(request), std::move(exchange), principal);
+                });
+    add_health_routes(*router, HealthSources{
+                                   .listeners = [this] { return listeners_json(); },
+                                   .sessions = [this] { return sessions.size(); },
+                                   .stopping = [this] { return stopping.load(); },
+                               });
+    mcp_server = std::make_unique<http::Server>(
+        io, "mcp", http::ServerLimits::from(config.server),
+        [this](http::Request request, std::shared_ptr<http::Exchange> exchange) {
+          (*router)(std::move(request), std::move(exchange));
+        });
+    auto bound = mcp_server->start(config.server.listen);
+    if (!bound) {
+      throw std::runtime_error("cannot listen for MCP on " + config.server.listen.to_string() +
+                               ": " + bound.error().message);
+    }
+    mcp_bound = *bound;
+    transport->start();
+    if (!mcp_bound.is_loopback() && !router->policy().auth_enabled()) {
+      spdlog::warn(
+          "MCP listener bound to non-loopback address {} without authentication: anyone who "
+          "can reach it can call every tool; set server.auth_tokens",
+          mcp_bound.to_string());
+    }
+    spdlog::info("MCP endpoint http://{}/mcp ({} threads)", mcp_bound.to_string(), threads);
+  }
+
+  // `required`: a bind failure is fatal (HTTP mode) or only a warning (stdio mode).
+  void start_metrics_listener(bool required) {
+    if (!config.metrics.enabled) return;
+    // Prometheus scrapes by IP from outside: no Host/Origin or bearer checks here, and no
+    // api_requests_total for the scrapes themselves.
+    metrics_router = std::make_unique<http::Router>(
+        http::AccessPolicy(config.server, config.metrics.listen), nullptr);
+    add_metrics_route(*metrics_router, metrics);
+    metrics_server = std::make_unique<http::Server>(
+        io, "metrics", http::ServerLimits::from(config.server),
+        [this](http::Request request, std::shared_ptr<http::Exchange> exchange) {
+          (*metrics_router)(std::move(request), std::move(exchange));
+        });
+    auto bound = metrics_server->start(config.metrics.listen);
+    if (!bound && !required) {
+      spdlog::warn("metrics listener not started on {}: {}", config.metrics.listen.to_string(),
+                   bound.error().message);
+      metrics_server.reset();
+      return;
+    }
+    if (!bound) {
+      throw std::runtime_error("cannot listen for metrics on " +
+                               config.metrics.listen.to_string() + ": " + bound.error().message);
+    }
+    metrics_bound = *bound;
+    spdlog::info("metrics endpoint http://{}/metrics", metrics_bound.to_string());
+  }
+
+  nlohmann::json listeners_json() const {
+    nlohmann::json out = {{"mcp", mcp_bound.to_string()}};
+    if (metrics_server) out["metrics"] = metrics_bound.to_string();
+    if (stdio) out["stdio"] = true;
+    return out;
+  }
+
+  void watch_signals() {
+    signals.async_wait([this](const boost::system::error_code& ec, int signo) {
+      if (ec) return;
+      spdlog::info("received signal {}, shutting down", signo);
+      begin_shutdown();
+    });
+  }
+
+  // Stop accepting, let in-flight calls finish within the grace period, then close what is
+  // left and let io.run() return.
+  void begin_shutdown() {
+    if (stopping.exchange(true)) return;
+    signals.cancel();
+    if (stdio) stdio->stop();
+    auto finished = std::make_shared<std::atomic<bool>>(false);
+    auto finish = [this, finished] {
+      if (finished->exchange(true)) return;
+      grace_timer.cancel();
+      if (transport) transport->shutdown();
+      if (mcp_server) mcp_server->close_all();
+      if (metrics_server) metrics_server->close_all();
+      io.stop();
+    };
+    if (mcp_server) mcp_server->stop_accepting();
+    if (metrics_server) metrics_server->stop_accepting();
+    if (!mcp_server) {
+      asio::post(io, finish);
+      return;
+    }
+    // Streams that carry no call (GET streams) would otherwise hold the drain open.
+    if (transport) transport->close_idle_streams();
+    grace_timer.expires_after(config.server.shutdown_grace);
+    grace_timer.async_wait([this, finish](const boost::system::error_code& ec) {
+      if (ec) return;
+      spdlog::warn("shutdown grace period of {} ms elapsed; closing remaining connections",
+                   config.server.shutdown_grace.count());
+      finish();
+    });
+    mcp_server->drain([this, finish] { asio::post(io, finish); });
+  }
+
+  void run_threads() {
+    std::vector<std::thread> pool;
+    pool.reserve(threads - 1);
+    for (unsigned i = 1; i < threads; ++i) pool.emplace_back([this] { io.run(); });
+    io.run();
+    for (auto& t : pool) t.join();
+  }
+};
+
+Daemon::Daemon(config::Config config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+Daemon::~Daemon() = default;
+
+mcp::Registry& Daemon::registry() { return impl_->registry; }
+
+void Daemon::start() {
+  impl_->build_engine();
+  impl_->start_mcp_listener();
+  impl_->start_metrics_listener(true);
+  impl_->watch_signals();
+  impl_->started = true;
+}
+
+HostPort Daemon::mcp_address() const { return impl_->mcp_bound; }
+HostPort Daemon::metrics_address() const { return impl_->metrics_bound; }
+
+int Daemon::run() {
+  if (!impl_->started) start();
+  impl_->run_threads();
+  spdlog::info("shut down cleanly");
+  return 0;
+}
+
+int Daemon::run_stdio() {
+  impl_->build_engine();
+  impl_->start_metrics_listener(false);
+  impl_->watch_signals();
+  impl_->started = true;
+  impl_->stdio = std::make_unique<transport::StdioTransport>(
+      impl_->io, *impl_->engine, impl_->config, [this] {
+        spdlog::info("stdin closed");
+        impl_->begin_shutdown();
+      });
+  impl_->stdio->start();
+  impl_->run_threads();
+  return 0;
+}
+
+void Daemon::stop() {
+  asio::post(impl_->io, [this] { impl_->begin_shutdown(); });
+}
+
+}  // namespace shield::app
