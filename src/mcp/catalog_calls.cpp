@@ -21,7 +21,7 @@ RpcError from_handler_error(const Error& error, const std::string& what) {
 
 // The legacy revisions have their own code; 2026-07-28 (SEP-2164) folds it into -32602.
 RpcError resource_not_found(const Call& call, const std::string& uri) {
-  return RpcError{call.stateless ? kInvalidParams : kResourceNotFound, "Resource not found",
+  return RpcError{call.stateless ? kInvalidParams : kResourceNotFound, "Resource not found: " + uri,
                   Json{{"uri", uri}}};
 }
 

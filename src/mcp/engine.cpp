@@ -265,13 +265,10 @@ void Engine::Impl::dispatch(const std::shared_ptr<Call>& call) {
     answer(*call, rpc_error(kMethodNotFound, "Method not found: " + method));
     return;
   }
-  const bool has_resources =
-      !registry.resources().empty() || !registry.resource_templates().empty();
-  const bool needs_resources = method.rfind("resources/", 0) == 0;
-  const bool needs_prompts = method.rfind("prompts/", 0) == 0;
-  const bool needs_completion = method == "completion/complete";
-  if ((needs_resources && !has_resources) || (needs_prompts && registry.prompts().empty()) ||
-      (needs_completion && !registry.completion())) {
+  // Resources and prompts are always served (possibly as empty lists): clients list them
+  // whatever the capabilities say, and an empty list is a truthful answer. Completion needs
+  // a handler to mean anything, so without one it is not offered.
+  if (method == "completion/complete" && !registry.completion()) {
     answer(*call, rpc_error(kMethodNotFound,
                             "Method not found: " + method + " (the server does not offer it)"));
     return;
@@ -387,13 +384,9 @@ Json Engine::Impl::server_info(const std::string& version) const {
 Json Engine::Impl::capabilities(bool stateless) const {
   Json caps = Json::object();
   caps["tools"] = stateless ? Json::object() : Json{{"listChanged", false}};
-  if (!registry.resources().empty() || !registry.resource_templates().empty()) {
-    caps["resources"] =
-        stateless ? Json::object() : Json{{"subscribe", true}, {"listChanged", false}};
-  }
-  if (!registry.prompts().empty()) {
-    caps["prompts"] = stateless ? Json::object() : Json{{"listChanged", false}};
-  }
+  caps["resources"] =
+      stateless ? Json::object() : Json{{"subscribe", true}, {"listChanged", false}};
+  caps["prompts"] = stateless ? Json::object() : Json{{"listChanged", false}};
   if (registry.completion()) caps["completions"] = Json::object();
   caps["logging"] = Json::object();
   return caps;

@@ -68,7 +68,9 @@ TEST_F(EngineTest, InitializeNegotiatesAndStoresTheClient) {
   EXPECT_EQ(result["serverInfo"],
             Json::parse(R"({"name":"shield-mcp","title":"shield-mcp","version":"1.2.3"})"));
   EXPECT_EQ(result["instructions"], "Use the tools.");
-  EXPECT_EQ(result["capabilities"], Json::parse(R"({"tools":{"listChanged":false},"logging":{}})"));
+  EXPECT_EQ(result["capabilities"], Json::parse(R"({"tools":{"listChanged":false},"logging":{},
+                            "resources":{"subscribe":true,"listChanged":false},
+                            "prompts":{"listChanged":false}})"));
   EXPECT_FALSE(result.contains("resultType"));
   EXPECT_EQ(session->protocol_version(), "2025-06-18");
   EXPECT_EQ(session->client_info()["name"], "c");
@@ -230,13 +232,20 @@ TEST_F(EngineTest, CatalogListsAndTheirShapes) {
                              {"name":"arg2","description":"second","required":true}]}]})"));
 }
 
-TEST_F(EngineTest, MethodsOfAbsentCapabilitiesAreNotFound) {
+TEST_F(EngineTest, AnEmptyCatalogIsServedAsEmptyListsButCompletionIsNotOffered) {
   auto session = initialized_session();
-  for (const char* method :
-       {"resources/list", "resources/read", "resources/templates/list", "resources/subscribe",
-        "prompts/list", "prompts/get", "completion/complete"}) {
-    expect_error(send(request(1, method), session)->response(), kMethodNotFound, method, 1);
-  }
+  EXPECT_EQ(send(request(1, "resources/list"), session)->response()["result"],
+            Json::parse(R"({"resources":[]})"));
+  EXPECT_EQ(send(request(2, "resources/templates/list"), session)->response()["result"],
+            Json::parse(R"({"resourceTemplates":[]})"));
+  EXPECT_EQ(send(request(3, "prompts/list"), session)->response()["result"],
+            Json::parse(R"({"prompts":[]})"));
+  expect_error(send(request(4, "resources/read", {{"uri", "test://nothing"}}), session)->response(),
+               -32002, "test://nothing", 4);
+  expect_error(send(request(5, "prompts/get", {{"name", "nothing"}}), session)->response(),
+               kInvalidParams, "nothing", 5);
+  expect_error(send(request(6, "completion/complete"), session)->response(), kMethodNotFound,
+               "completion/complete", 6);
 }
 
 // ---------------------------------------------------------------------------------------
