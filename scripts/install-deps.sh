@@ -14,8 +14,11 @@ packages=(
   libcurl4-openssl-dev libgumbo-dev libpoppler-cpp-dev libzip-dev libpugixml-dev
   libsqlite3-dev libtomlplusplus-dev libcli11-dev libexpected-dev libgtest-dev libgmock-dev
   # test peers and tools
-  npm prometheus wrk hyperfine nginx-light curl procps
+  prometheus wrk hyperfine nginx-light curl procps
 )
+# npm only fetches the pinned test peers (Node 22 itself comes from npm). Machines that
+# already have a Node.js + npm from elsewhere keep theirs: Debian's npm would conflict.
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -84,8 +84,7 @@ int main(int argc, char** argv) {
     return kExitConfig;
   }
   if (check_config) {
-    std::cout << "configuration OK" << (file ? " (" + file->string() + ")" : std::string())
-              << "\n";
+    std::cout << "configuration OK" << (file ? " (" + file->string() + ")" : std::string()) << "\n";
     return 0;
   }
 

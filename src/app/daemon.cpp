@@ -51,7 +51,7 @@ struct Daemon::Impl {
   explicit Impl(config::Config c)
       : config(std::move(c)),
         threads(config.server.threads != 0 ? config.server.threads
-                                            : std::max(1U, std::thread::hardware_concurrency())),
+                                           : std::max(1U, std::thread::hardware_concurrency())),
         io(static_cast<int>(threads)),
         sessions(SystemClock::instance(), config.mcp.max_sessions,
                  config.mcp.session_idle_timeout) {}
@@ -64,8 +64,8 @@ struct Daemon::Impl {
     options.identity.version = build::kVersion;
     options.page_size = config.mcp.page_size;
     options.list_ttl_ms = config.mcp.list_ttl_ms;
-    engine = std::make_unique<mcp::Engine>(options, registry, sessions, io.get_executor(),
-                                           &metrics);
+    engine =
+        std::make_unique<mcp::Engine>(options, registry, sessions, io.get_executor(), &metrics);
   }
 
   void start_mcp_listener() {
@@ -130,8 +130,8 @@ struct Daemon::Impl {
       return;
     }
     if (!bound) {
-      throw std::runtime_error("cannot listen for metrics on " +
-                               config.metrics.listen.to_string() + ": " + bound.error().message);
+      throw std::runtime_error("cannot listen for metrics on " + config.metrics.listen.to_string() +
+                               ": " + bound.error().message);
     }
     metrics_bound = *bound;
     spdlog::info("metrics endpoint http://{}/metrics", metrics_bound.to_string());
@@ -197,7 +197,9 @@ struct Daemon::Impl {
 Daemon::Daemon(config::Config config) : impl_(std::make_unique<Impl>(std::move(config))) {}
 Daemon::~Daemon() = default;
 
-mcp::Registry& Daemon::registry() { return impl_->registry; }
+mcp::Registry& Daemon::registry() {
+  return impl_->registry;
+}
 
 void Daemon::start() {
   impl_->build_engine();
@@ -207,8 +209,12 @@ void Daemon::start() {
   impl_->started = true;
 }
 
-HostPort Daemon::mcp_address() const { return impl_->mcp_bound; }
-HostPort Daemon::metrics_address() const { return impl_->metrics_bound; }
+HostPort Daemon::mcp_address() const {
+  return impl_->mcp_bound;
+}
+HostPort Daemon::metrics_address() const {
+  return impl_->metrics_bound;
+}
 
 int Daemon::run() {
   if (!impl_->started) start();
@@ -222,8 +228,8 @@ int Daemon::run_stdio() {
   impl_->start_metrics_listener(false);
   impl_->watch_signals();
   impl_->started = true;
-  impl_->stdio = std::make_unique<transport::StdioTransport>(
-      impl_->io, *impl_->engine, impl_->config, [this] {
+  impl_->stdio =
+      std::make_unique<transport::StdioTransport>(impl_->io, *impl_->engine, impl_->config, [this] {
         spdlog::info("stdin closed");
         impl_->begin_shutdown();
       });

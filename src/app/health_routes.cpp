@@ -11,8 +11,8 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
-http::Response make_response(const http::Request& request, bhttp::status status,
-                             std::string body, const char* content_type) {
+http::Response make_response(const http::Request& request, bhttp::status status, std::string body,
+                             const char* content_type) {
   http::Response response{status, request.version()};
   response.set(bhttp::field::content_type, content_type);
   response.set(bhttp::field::cache_control, "no-store");
@@ -48,8 +48,8 @@ void add_health_routes(http::Router& router, HealthSources sources) {
   router.add("/healthz", {.check_host_origin = false, .require_auth = false},
              [](http::Request request, std::shared_ptr<http::Exchange> exchange) {
                if (reject_non_get(request, *exchange)) return;
-               exchange->respond(make_response(request, bhttp::status::ok,
-                                               R"({"status":"ok"})", "application/json"));
+               exchange->respond(make_response(request, bhttp::status::ok, R"({"status":"ok"})",
+                                               "application/json"));
              });
   router.add("/readyz", {.check_host_origin = false, .require_auth = true},
              [sources = std::move(sources)](http::Request request,

@@ -7,7 +7,10 @@ namespace {
 
 TEST(ReadinessTest, ReportsListenersSessionsAndVersion) {
   HealthSources sources{
-      .listeners = [] { return nlohmann::json{{"mcp", "127.0.0.1:8765"}}; },
+      .listeners =
+          [] {
+            return nlohmann::json{{"mcp", "127.0.0.1:8765"}};
+          },
       .sessions = [] { return std::size_t{3}; },
       .stopping = [] { return false; },
   };

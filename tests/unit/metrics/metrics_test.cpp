@@ -15,8 +15,8 @@ TEST(MetricsTest, DeclaredToolHasZeroSeriesForEveryStatus) {
   auto text = metrics.serialize();
   EXPECT_TRUE(contains(text, "# TYPE tool_calls_total counter"));
   for (const char* status : {"ok", "error", "cancelled"}) {
-    EXPECT_TRUE(contains(text, std::string("tool_calls_total{status=\"") + status +
-                                   "\",tool=\"qdrant_find\"} 0"))
+    EXPECT_TRUE(contains(
+        text, std::string("tool_calls_total{status=\"") + status + "\",tool=\"qdrant_find\"} 0"))
         << text;
   }
   EXPECT_TRUE(contains(text, "tool_duration_seconds_count{tool=\"qdrant_find\"} 0"));
