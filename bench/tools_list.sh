@@ -6,16 +6,18 @@
 # docs/PERFORMANCE.md with --record).
 #
 #   bench/tools_list.sh [--record]        (after: cmake --build --preset release)
+#   env: BENCH_BIN (daemon binary), BENCH_CONFIG, BENCH_SECONDS, BENCH_RSS_REQUESTS, BENCH_KEEP
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=${SHIELD_MCP_BIN:-build/release/shield-mcp}
+BIN=${BENCH_BIN:-build/release/shield-mcp}
+CONFIG=${BENCH_CONFIG:-config/shield-mcp.toml}
 NODE_BIN=tests/node/node_modules/.bin
 SECONDS_PER_RUN=${BENCH_SECONDS:-10}
 RSS_REQUESTS=${BENCH_RSS_REQUESTS:-100000}
 record=${1:-}
 work=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$work"; }
 trap cleanup EXIT
 
 free_port() { "$NODE_BIN/node" -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
@@ -42,7 +44,7 @@ field() { sed -E "s/.*$1=([0-9.]+).*/\1/" <<<"$2"; }
 
 # shield-mcp, release build, shipped defaults (request logging at info, to a file).
 shield_port=$(free_port)
-"$BIN" --config config/shield-mcp.toml --listen "127.0.0.1:$shield_port" \
+"$BIN" --config "$CONFIG" --listen "127.0.0.1:$shield_port" \
   --metrics-listen 127.0.0.1:0 2>"$work/shield.log" &
 pids+=($!); shield_pid=$!
 # The reference, forced onto loopback.
