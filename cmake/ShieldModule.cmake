@@ -7,7 +7,7 @@ function(shield_warnings target)
   # shared_ptr and Asio's scheduler, which no source change of ours can address.
   # GCC 12 at -O2/-O3 reports impossible overlaps in inlined std::string concatenation
   # ("literal" + std::string(...), GCC bug 105651) and "may be used uninitialized" for
-  # std::string members of aggregates built in place (bug 107138). Both are fixed in GCC 13
+  # std::string members of aggregates built in place. Both are gone in GCC 13
   # and neither is our code's fault; the debug and ASan builds keep both diagnostics.
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13
      AND NOT CMAKE_BUILD_TYPE STREQUAL "Debug")
