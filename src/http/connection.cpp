@@ -153,14 +153,17 @@ void Connection::do_read() {
                      [self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
 }
 
+bool Connection::read_stopped(const error_code& ec) {
+  if (state_ != State::kOpen) return true;
+  if (!ec) return false;
+  reading_ = false;
+  disarm_read_deadline();
+  on_read_error(ec);
+  return true;
+}
+
 void Connection::on_readable(const error_code& ec) {
-  if (state_ != State::kOpen) return;
-  if (ec) {
-    reading_ = false;
-    disarm_read_deadline();
-    on_read_error(ec);
-    return;
-  }
+  if (read_stopped(ec)) return;
   read_head();
 }
 
@@ -174,13 +177,7 @@ void Connection::read_head() {
 }
 
 void Connection::on_head(const error_code& ec) {
-  if (state_ != State::kOpen) return;
-  if (ec) {
-    reading_ = false;
-    disarm_read_deadline();
-    on_read_error(ec);
-    return;
-  }
+  if (read_stopped(ec)) return;
   if (parser_->is_done()) {
     on_request();
     return;
@@ -196,13 +193,7 @@ void Connection::on_head(const error_code& ec) {
 }
 
 void Connection::on_body(const error_code& ec) {
-  if (state_ != State::kOpen) return;
-  if (ec) {
-    reading_ = false;
-    disarm_read_deadline();
-    on_read_error(ec);
-    return;
-  }
+  if (read_stopped(ec)) return;
   on_request();
 }
 

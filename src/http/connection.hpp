@@ -82,6 +82,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const ServerLimits& limits() const;
 
   void do_read();
+  // True when the read step must not go on: the connection is closing, or `ec` is an
+  // error (then handled here, in one place, for every read step).
+  bool read_stopped(const boost::system::error_code& ec);
   void on_readable(const boost::system::error_code& ec);
   void read_head();
   void on_head(const boost::system::error_code& ec);
