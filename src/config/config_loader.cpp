@@ -120,7 +120,9 @@ std::vector<std::string> env_names() {
   std::vector<std::string> names;
   for (const KeySpec& spec : detail::key_specs()) {
     names.push_back(spec.env_var());
-    if (spec.kind == ValueKind::kSecretList) names.push_back(spec.env_var() + "_FILE");
+    if (spec.kind == ValueKind::kSecretList || spec.kind == ValueKind::kSecret) {
+      names.push_back(spec.env_var() + "_FILE");
+    }
   }
   return names;
 }
@@ -254,6 +256,17 @@ std::optional<Value> read_toml_value(const KeySpec& spec, const toml::node& node
       }
       return Value{std::move(secrets)};
     }
+    case ValueKind::kSecret: {
+      if (const auto* text = node.as_string()) return Value{Secret{text->get()}};
+      const auto* table = node.as_table();
+      if (table == nullptr) return wrong_type(node);
+      auto secret = read_secret_reference(*table, context);
+      if (!secret) {
+        report(secret.error());
+        return std::nullopt;
+      }
+      return Value{std::move(*secret)};
+    }
   }
   return std::nullopt;
 }
@@ -266,7 +279,11 @@ void read_toml(const toml::table& root, const Context& context, Config& config,
     const std::string_view section = section_key.str();
     const auto& at = section_node.source();
     if (std::find(sections.begin(), sections.end(), section) == sections.end()) {
-      if (section_node.is_table()) {
+      if (section == "backends" && section_node.is_table()) {
+        problems.add_at(context.source, at,
+                        "unknown section [backends]: backend sections are top level, write "
+                        "[qdrant] rather than [backends.qdrant]");
+      } else if (section_node.is_table()) {
         problems.add_at(context.source, at,
                         "unknown section [" + std::string(section) + "]" +
                             detail::did_you_mean(section, section_list));
@@ -373,8 +390,26 @@ tl::expected<Value, std::string> parse_env_value(const KeySpec& spec, const std:
       for (std::string& item : split_commas(text)) secrets.push_back(Secret{std::move(item)});
       return Value{std::move(secrets)};
     }
+    case ValueKind::kSecret:
+      // As for tokens: an empty value is more likely a failed secret store than a wish to
+      // drop the key.
+      if (text.empty()) {
+        return tl::unexpected(std::string("is set but empty; unset it to keep the file's key"));
+      }
+      return Value{Secret{text}};
   }
   return tl::unexpected(std::string("unsupported key"));
+}
+
+// A key from a `<VAR>_FILE` variable: the whole file, trailing newlines removed.
+tl::expected<Value, std::string> read_key_file(const std::string& path) {
+  if (path.empty()) return tl::unexpected(std::string("is set but empty"));
+  auto text = read_text_file(path);
+  if (!text) return tl::unexpected("cannot read file '" + path + "': " + text.error());
+  std::string key = std::move(*text);
+  while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
+  if (key.empty()) return tl::unexpected("file '" + path + "' is empty");
+  return Value{Secret{std::move(key)}};
 }
 
 // Tokens from a `<VAR>_FILE` variable: one per line, blank lines skipped.
@@ -419,6 +454,19 @@ void read_environment(const EnvMap& env, Config& config, Problems& problems) {
       value = read(var, parse_env_value(spec, found->second));
       failed = !value;
     }
+    if (spec.kind == ValueKind::kSecret) {
+      const std::string file_var = var + "_FILE";
+      if (const auto found = env.find(file_var); found != env.end()) {
+        if (env.contains(var)) {
+          problems.add("environment variables " + var + " and " + file_var + " (" + spec.dotted() +
+                       ") are both set; set only one");
+          failed = true;
+        } else {
+          value = read(file_var, read_key_file(found->second));
+          failed = !value;
+        }
+      }
+    }
     if (spec.kind == ValueKind::kSecretList) {
       const std::string file_var = var + "_FILE";
       if (const auto found = env.find(file_var); found != env.end()) {
@@ -446,6 +494,25 @@ void check_combination(const Config& config, Problems& problems) {
       config.metrics.listen.host == config.server.listen.host) {
     problems.add("metrics.listen: " + config.metrics.listen.to_string() +
                  " is also server.listen; the metrics listener needs its own port");
+  }
+  const auto check_backend = [&](const std::string& section, const BackendConfig& backend) {
+    if (backend.retry_max_delay < backend.retry_base_delay) {
+      problems.add(section + ".retry_max_delay_ms: " +
+                   std::to_string(backend.retry_max_delay.count()) + " is below " + section +
+                   ".retry_base_delay_ms (" + std::to_string(backend.retry_base_delay.count()) +
+                   "); the longest wait cannot be shorter than the first");
+    }
+  };
+  check_backend("orchestrator", config.orchestrator);
+  check_backend("qdrant", config.qdrant);
+  check_backend("embedder", config.embedder);
+  check_backend("lightrag", config.lightrag);
+  // The embedder's own limit sits in front of the bulkhead; above it, the excess calls
+  // would be refused as busy instead of waiting their turn.
+  if (config.embedder.max_concurrency > config.embedder.max_in_flight) {
+    problems.add("embedder.max_concurrency: " + std::to_string(config.embedder.max_concurrency) +
+                 " exceeds embedder.max_in_flight (" +
+                 std::to_string(config.embedder.max_in_flight) + ")");
   }
 }
 

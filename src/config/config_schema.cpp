@@ -44,6 +44,9 @@ void assign(std::vector<std::string>& field, Value&& value) {
 void assign(std::vector<Secret>& field, Value&& value) {
   field = std::get<std::vector<Secret>>(std::move(value));
 }
+void assign(Secret& field, Value&& value) {
+  field = std::get<Secret>(std::move(value));
+}
 
 Value as_value(bool field) {
   return field;
@@ -72,7 +75,12 @@ Value as_value(const std::vector<std::string>& field) {
 Value as_value(const std::vector<Secret>& field) {
   return field;
 }
+Value as_value(const Secret& field) {
+  return field;
+}
 
+// kField may point into a base of the section's type (BackendConfig in QdrantConfig), so one
+// list of shared keys serves every backend section.
 template <auto kSection, auto kField>
 struct Slot {
   static void store(Config& config, Value&& value) {
@@ -132,6 +140,185 @@ std::string check_origin_entry(std::string_view entry) {
   return {};
 }
 
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+bool all_digits(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c)) != 0;
+  });
+}
+
+// A backend's base URL: http(s)://host[:port][/path]. Credentials are refused without
+// echoing the value (it would put a password in the error), and so are a query and a
+// fragment, which could never combine with the request paths appended to the base.
+std::string check_url(std::string_view url) {
+  if (url.empty()) return "must not be empty";
+  const auto scheme_end = url.find("://");
+  const std::string_view scheme =
+      scheme_end == std::string_view::npos ? std::string_view{} : url.substr(0, scheme_end);
+  if (!equals_ignoring_case(scheme, "http") && !equals_ignoring_case(scheme, "https")) {
+    if (url.find('@') != std::string_view::npos) return "must be an http:// or https:// URL";
+    return "'" + std::string(url) +
+           "' is not an http:// or https:// URL (e.g. http://127.0.0.1:6333)";
+  }
+  const std::string_view rest = url.substr(scheme_end + 3);
+  const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (authority.find('@') != std::string_view::npos) {
+    return "must not contain credentials (user:password@); put the key in api_key";
+  }
+  const std::string quoted = "'" + std::string(url) + "'";
+  if (has_space_or_control(url)) return quoted + " contains whitespace";
+  if (rest.find_first_of("?#") != std::string_view::npos) {
+    return quoted + " must not have a query or fragment (write the base URL only)";
+  }
+  std::string_view host = authority;
+  std::string_view port;
+  if (authority.starts_with('[')) {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) return quoted + " has an unclosed IPv6 bracket";
+    host = authority.substr(0, close + 1);
+    const std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return quoted + " has text after the IPv6 address";
+      port = after.substr(1);
+      if (port.empty()) return quoted + " has an empty port";
+    }
+  } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+    if (port.empty()) return quoted + " has an empty port";
+  }
+  if (host.empty() || host == "[]") return quoted + " has no host";
+  if (!port.empty()) {
+    if (!all_digits(port) || port.size() > 5 || std::stoi(std::string(port)) < 1 ||
+        std::stoi(std::string(port)) > 65535) {
+      return quoted + ": port must be a number from 1 to 65535";
+    }
+  }
+  return {};
+}
+
+// A Go duration as Ollama parses keep_alive: "5m", "1h30m", "300ms", "0", "-1m" (a negative
+// value keeps the model loaded). A bare number other than 0 has no unit and Ollama refuses it.
+std::string check_go_duration(std::string_view text) {
+  std::string bad = "'" + std::string(text) +
+                    "' is not a duration (write e.g. \"5m\", \"1h30m\", \"0\", or \"-1m\" "
+                    "to keep the model loaded)";
+  std::string_view rest = text;
+  if (!rest.empty() && (rest.front() == '-' || rest.front() == '+')) rest.remove_prefix(1);
+  if (rest == "0") return {};
+  if (rest.empty()) return bad;
+  static constexpr std::array<std::string_view, 7> kUnits{"ns", "us", "\xc2\xb5s", "ms",
+                                                          "s",  "m",  "h"};
+  while (!rest.empty()) {
+    std::size_t digits = 0;
+    bool seen_digit = false;
+    bool seen_dot = false;
+    while (digits < rest.size()) {
+      const char c = rest[digits];
+      if (std::isdigit(static_cast<unsigned char>(c)) != 0) {
+        seen_digit = true;
+      } else if (c == '.' && !seen_dot) {
+        seen_dot = true;
+      } else {
+        break;
+      }
+      ++digits;
+    }
+    if (!seen_digit) return bad;
+    rest.remove_prefix(digits);
+    // Longest unit first, so "ms" is not read as "m" followed by "s".
+    std::size_t unit_length = 0;
+    for (std::string_view unit : kUnits) {
+      if (rest.starts_with(unit) && unit.size() > unit_length) unit_length = unit.size();
+    }
+    if (unit_length == 0) return bad;
+    rest.remove_prefix(unit_length);
+  }
+  return {};
+}
+
+// Qdrant keeps a collection in a directory named after it, so it refuses the characters
+// file systems do; catching them here beats a 422 on the first call.
+std::string check_collection(std::string_view name) {
+  if (name.empty()) return "must not be empty";
+  if (name.size() > 255) return "must be at most 255 bytes long";
+  if (has_space_or_control(name) || name.find_first_of("<>:\"/\\|?*") != std::string_view::npos) {
+    return "'" + std::string(name) +
+           "' contains a character Qdrant refuses in collection names (whitespace or "
+           "<>:\"/\\|?*)";
+  }
+  return {};
+}
+
+// A name sent as a JSON string or a header value, where whitespace is always a typo.
+std::string check_name(std::string_view name) {
+  if (has_space_or_control(name)) return "'" + std::string(name) + "' contains whitespace";
+  return {};
+}
+
+constexpr std::array<std::string_view, 2> kBreakerModes{"consecutive", "rate"};
+constexpr std::array<std::string_view, 2> kEmbedderProviders{"ollama", "openai"};
+constexpr std::array<std::string_view, 4> kDistances{"Cosine", "Dot", "Euclid", "Manhattan"};
+constexpr std::array<std::string_view, 2> kLightragModes{"orchestrator", "direct"};
+
+template <auto kSection, auto kField>
+KeySpec text(std::string_view section, std::string_view name,
+             std::string (*check)(std::string_view) = nullptr, bool allow_empty = false) {
+  KeySpec spec = key<kSection, kField>(section, name, ValueKind::kString);
+  spec.check_entry = check;
+  spec.allow_empty = allow_empty;
+  return spec;
+}
+
+template <auto kSection, auto kField>
+KeySpec choice(std::string_view section, std::string_view name,
+               std::span<const std::string_view> choices) {
+  KeySpec spec = key<kSection, kField>(section, name, ValueKind::kString);
+  spec.choices = choices;
+  return spec;
+}
+
+// url and api_key open every backend section, before the keys of that backend.
+template <auto kSection>
+void add_backend_address(std::vector<KeySpec>& t, std::string_view section) {
+  using B = BackendConfig;
+  t.push_back(text<kSection, &B::url>(section, "url", &check_url));
+  t.push_back(key<kSection, &B::api_key>(section, "api_key", ValueKind::kSecret));
+}
+
+// Timeouts, limits, circuit breaker and retries close every backend section. The bounds
+// match resilience::validate(), so a config that loads always builds its breaker.
+template <auto kSection>
+void add_backend_calls(std::vector<KeySpec>& t, std::string_view section) {
+  using B = BackendConfig;
+  t.push_back(
+      integer<kSection, &B::connect_timeout>(section, "connect_timeout_ms", 1, 10 * kMinuteMs));
+  t.push_back(integer<kSection, &B::timeout>(section, "timeout_ms", 1, kHourMs));
+  t.push_back(integer<kSection, &B::max_response_bytes>(section, "max_response_bytes", kKiB, kGiB));
+  t.push_back(integer<kSection, &B::max_in_flight>(section, "max_in_flight", 1, 100'000));
+  t.push_back(choice<kSection, &B::breaker_mode>(section, "breaker_mode", kBreakerModes));
+  t.push_back(integer<kSection, &B::breaker_failure_threshold>(section, "breaker_failure_threshold",
+                                                               1, 10'000));
+  t.push_back(integer<kSection, &B::breaker_open>(section, "breaker_open_ms", 1, kDayMs));
+  t.push_back(integer<kSection, &B::breaker_half_open_probes>(section, "breaker_half_open_probes",
+                                                              1, 1000));
+  t.push_back(integer<kSection, &B::breaker_failure_rate>(section, "breaker_failure_rate", 1, 100));
+  t.push_back(
+      integer<kSection, &B::breaker_minimum_calls>(section, "breaker_minimum_calls", 1, 1'000'000));
+  t.push_back(integer<kSection, &B::breaker_window>(section, "breaker_window_ms", 1000, kDayMs));
+  t.push_back(integer<kSection, &B::retry_max_attempts>(section, "retry_max_attempts", 1, 10));
+  t.push_back(
+      integer<kSection, &B::retry_base_delay>(section, "retry_base_delay_ms", 1, 10 * kMinuteMs));
+  t.push_back(
+      integer<kSection, &B::retry_max_delay>(section, "retry_max_delay_ms", 1, 10 * kMinuteMs));
+}
+
 const std::vector<KeySpec>& table() {
   using C = Config;
   using S = ServerConfig;
@@ -184,6 +371,39 @@ const std::vector<KeySpec>& table() {
     t.push_back(integer<&C::mcp, &M::sse_replay_events>("mcp", "sse_replay_events", 0, 1'000'000));
     t.push_back(integer<&C::mcp, &M::sse_retry>("mcp", "sse_retry_ms", 0, kHourMs));
     t.push_back(integer<&C::mcp, &M::list_ttl_ms>("mcp", "list_ttl_ms", 0, kDayMs));
+
+    add_backend_address<&C::orchestrator>(t, "orchestrator");
+    add_backend_calls<&C::orchestrator>(t, "orchestrator");
+
+    using Q = QdrantConfig;
+    add_backend_address<&C::qdrant>(t, "qdrant");
+    t.push_back(text<&C::qdrant, &Q::collection>("qdrant", "collection", &check_collection));
+    t.push_back(
+        key<&C::qdrant, &Q::collection_locked>("qdrant", "collection_locked", ValueKind::kBool));
+    t.push_back(text<&C::qdrant, &Q::vector_name>("qdrant", "vector_name", &check_name, true));
+    t.push_back(choice<&C::qdrant, &Q::distance>("qdrant", "distance", kDistances));
+    t.push_back(key<&C::qdrant, &Q::read_only>("qdrant", "read_only", ValueKind::kBool));
+    t.push_back(key<&C::qdrant, &Q::allow_arbitrary_filters>("qdrant", "allow_arbitrary_filters",
+                                                             ValueKind::kBool));
+    add_backend_calls<&C::qdrant>(t, "qdrant");
+
+    using E = EmbedderConfig;
+    add_backend_address<&C::embedder>(t, "embedder");
+    t.push_back(choice<&C::embedder, &E::provider>("embedder", "provider", kEmbedderProviders));
+    t.push_back(text<&C::embedder, &E::model>("embedder", "model", &check_name));
+    t.push_back(integer<&C::embedder, &E::dimensions>("embedder", "dimensions", 0, 65'536));
+    t.push_back(key<&C::embedder, &E::truncate>("embedder", "truncate", ValueKind::kBool));
+    t.push_back(text<&C::embedder, &E::keep_alive>("embedder", "keep_alive", &check_go_duration));
+    t.push_back(integer<&C::embedder, &E::batch_size>("embedder", "batch_size", 1, 2048));
+    t.push_back(integer<&C::embedder, &E::max_concurrency>("embedder", "max_concurrency", 1, 1024));
+    t.push_back(
+        integer<&C::embedder, &E::cache_entries>("embedder", "cache_entries", 0, 100'000'000));
+    t.push_back(integer<&C::embedder, &E::cache_bytes>("embedder", "cache_bytes", 0, 16 * kGiB));
+    add_backend_calls<&C::embedder>(t, "embedder");
+
+    add_backend_address<&C::lightrag>(t, "lightrag");
+    t.push_back(choice<&C::lightrag, &LightragConfig::mode>("lightrag", "mode", kLightragModes));
+    add_backend_calls<&C::lightrag>(t, "lightrag");
     return t;
   }();
   return specs;
@@ -250,6 +470,8 @@ std::string describe_expected(const KeySpec& spec) {
       return "an array of strings";
     case ValueKind::kSecretList:
       return "an array of tokens (strings, { env = \"VAR\" } or { file = \"/path\" })";
+    case ValueKind::kSecret:
+      return "a string, { env = \"VAR\" } or { file = \"/path\" }";
   }
   return "a value";
 }
@@ -268,7 +490,9 @@ std::string check_value(const KeySpec& spec, const Value& value) {
                did_you_mean(*text, choices);
       }
     } else if (text->empty()) {
-      return "must not be empty";
+      if (!spec.allow_empty) return "must not be empty";
+    } else if (spec.check_entry != nullptr) {
+      return spec.check_entry(*text);
     }
   } else if (const auto* list = std::get_if<std::vector<std::string>>(&value)) {
     if (spec.check_entry != nullptr) {
@@ -285,6 +509,11 @@ std::string check_value(const KeySpec& spec, const Value& value) {
       if (has_space_or_control(token)) {
         return "token " + std::to_string(i + 1) + " contains whitespace or control characters";
       }
+    }
+  } else if (const auto* secret = std::get_if<Secret>(&value)) {
+    // It travels in one header field, where whitespace could never be meant.
+    if (has_space_or_control(secret->value)) {
+      return "the key contains whitespace or control characters";
     }
   }
   return {};

@@ -16,15 +16,18 @@ namespace shield::config::detail {
 enum class ValueKind {
   kBool,
   kInteger,     // bounded by [min, max]; durations (`_ms`) and sizes are integers too
-  kString,      // one of `choices` when given, otherwise any non-empty string
+  kString,      // one of `choices` when given, otherwise any string (empty only when
+                // `allow_empty`), checked by `check_entry` when given
   kHostPort,    // HOST:PORT, parsed by parse_host_port
   kStringList,  // each entry checked by `check_entry` when given
   kSecretList,  // tokens: literals, { env = "VAR" } or { file = "/path" }; in the
                 // environment also <VAR>_FILE, a file holding one token per line
+  kSecret,      // one secret, empty for none: a literal, { env = "VAR" } or
+                // { file = "/path" }; in the environment also <VAR>_FILE naming a file
 };
 
 using Value = std::variant<bool, std::int64_t, std::string, HostPort, std::vector<std::string>,
-                           std::vector<Secret>>;
+                           std::vector<Secret>, Secret>;
 
 struct KeySpec {
   std::string_view section;
@@ -33,7 +36,9 @@ struct KeySpec {
   std::int64_t min = 0;
   std::int64_t max = 0;
   std::span<const std::string_view> choices{};
-  // Empty when `entry` is acceptable in a string list, otherwise why it is not.
+  bool allow_empty = false;  // kString without choices: "" is a meaningful value
+  // Empty when `entry` (a string, or one entry of a string list) is acceptable, otherwise
+  // why it is not.
   std::string (*check_entry)(std::string_view entry) = nullptr;
   void (*store)(Config&, Value&&) = nullptr;
   Value (*load)(const Config&) = nullptr;

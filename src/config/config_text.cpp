@@ -56,6 +56,11 @@ std::string render_value(const detail::Value& value) {
     }
     return out + "]";
   }
+  if (const auto* secret = std::get_if<Secret>(&value)) {
+    // The space makes the placeholder an invalid key, so rendered text fed back in fails
+    // loudly instead of sending "<redacted>" as a credential.
+    return secret->empty() ? std::string("\"\"") : toml_string("<redacted key>");
+  }
   const auto& secrets = std::get<std::vector<Secret>>(value);
   if (secrets.empty()) return "[]";
   // Only the count: even a token's length narrows a guess.

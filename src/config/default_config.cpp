@@ -13,6 +13,7 @@ std::string default_config_toml() {
 # Precedence, weakest first: this file < environment variables < command-line flags.
 # Each key has an environment variable SHIELD_MCP_<SECTION>_<KEY>, upper-case, e.g.
 #   SHIELD_MCP_SERVER_LISTEN=127.0.0.1:9000   SHIELD_MCP_LOGGING_LEVEL=debug
+#   SHIELD_MCP_QDRANT_URL=http://qdrant.internal:6333
 # Lists given in the environment are comma-separated: a.example,b.example
 #
 # Units: durations are integer milliseconds (keys end in _ms); sizes are integer bytes.
@@ -148,6 +149,335 @@ sse_retry_ms = 1000
 # How long, in milliseconds, clients may cache list results (ttlMs, protocol 2026-07-28).
 # Range 0 to 86400000. Default 60000 (1 min). Env SHIELD_MCP_MCP_LIST_TTL_MS.
 list_ttl_ms = 60000
+
+[orchestrator]
+# The orchestrator: ingestion jobs (POST /ingest-async, GET /jobs/{id}) and, while
+# lightrag.mode = "orchestrator", LightRAG queries (POST /lightrag/query). Its contract is
+# docs/ORCHESTRATOR_API.md.
+#
+# Every backend section ([orchestrator], [qdrant], [embedder], [lightrag]) has the same
+# url, api_key, timeout, bulkhead, circuit breaker and retry keys. They are described in
+# full here; docs/guides/CIRCUIT_BREAKER_GUIDE.md explains how they work together.
+
+# Base URL, http:// or https://; TLS certificates are verified and the proxy variables
+# (http_proxy, https_proxy, no_proxy) are honoured. A path prefix is allowed
+# ("https://gw.example/qdrant"); credentials, a query or a fragment are not.
+# Default "http://127.0.0.1:8000". Env SHIELD_MCP_ORCHESTRATOR_URL.
+url = "http://127.0.0.1:8000"
+
+# API key, sent as a bearer token (Authorization: Bearer KEY); "" sends none.
+# Like server.auth_tokens it is a literal, { env = "VAR" } or { file = "/path" }, and it
+# is never logged or printed. Default "". Env SHIELD_MCP_ORCHESTRATOR_API_KEY, or
+# SHIELD_MCP_ORCHESTRATOR_API_KEY_FILE naming a file that holds the key.
+api_key = ""
+
+# Most milliseconds to open a connection (TCP and TLS). Range 1 to 600000.
+# Default 2000 (2 s). Env SHIELD_MCP_ORCHESTRATOR_CONNECT_TIMEOUT_MS.
+connect_timeout_ms = 2000
+
+# Most milliseconds for one attempt, connecting included; past it the call fails with
+# backend_timeout. Range 1 to 3600000. Default 30000 (30 s).
+# Env SHIELD_MCP_ORCHESTRATOR_TIMEOUT_MS.
+timeout_ms = 30000
+
+# Largest answer accepted, in bytes; a larger one fails the call. Range 1024 to 1073741824.
+# Default 16777216 (16 MiB). Env SHIELD_MCP_ORCHESTRATOR_MAX_RESPONSE_BYTES.
+max_response_bytes = 16777216
+
+# Bulkhead: most calls in flight at once. One more is refused at once with backend_busy,
+# so a slow backend cannot tie up the daemon. Range 1 to 100000.
+# Default 64. Env SHIELD_MCP_ORCHESTRATOR_MAX_IN_FLIGHT.
+max_in_flight = 64
+
+# Circuit breaker. "consecutive" opens it after breaker_failure_threshold failures in a
+# row; "rate" opens it when breaker_failure_rate percent of the calls of the last
+# breaker_window_ms failed, once at least breaker_minimum_calls were made. Failures are
+# connect errors, resets, timeouts, HTTP 5xx and 429; other 4xx answers never count.
+# While open, calls fail at once without touching the network.
+# Default "consecutive". Env SHIELD_MCP_ORCHESTRATOR_BREAKER_MODE.
+breaker_mode = "consecutive"
+
+# "consecutive" mode: failures in a row that open the breaker. Range 1 to 10000.
+# Default 5. Env SHIELD_MCP_ORCHESTRATOR_BREAKER_FAILURE_THRESHOLD.
+breaker_failure_threshold = 5
+
+# Milliseconds an open breaker refuses calls before it lets probe calls through.
+# Range 1 to 86400000. Default 60000 (1 min). Env SHIELD_MCP_ORCHESTRATOR_BREAKER_OPEN_MS.
+breaker_open_ms = 60000
+
+# Probe calls let through while half-open: that many successes close the breaker, one
+# failure reopens it for another breaker_open_ms. Range 1 to 1000.
+# Default 1. Env SHIELD_MCP_ORCHESTRATOR_BREAKER_HALF_OPEN_PROBES.
+breaker_half_open_probes = 1
+
+# "rate" mode: the percentage of failed calls that opens the breaker. Range 1 to 100.
+# Default 50. Env SHIELD_MCP_ORCHESTRATOR_BREAKER_FAILURE_RATE.
+breaker_failure_rate = 50
+
+# "rate" mode: fewest calls in the window before the rate is judged. Range 1 to 1000000.
+# Default 10. Env SHIELD_MCP_ORCHESTRATOR_BREAKER_MINIMUM_CALLS.
+breaker_minimum_calls = 10
+
+# "rate" mode: length of the sliding window, in milliseconds. Range 1000 to 86400000.
+# Default 60000 (1 min). Env SHIELD_MCP_ORCHESTRATOR_BREAKER_WINDOW_MS.
+breaker_window_ms = 60000
+
+# Attempts per call, the first included; 1 turns retries off. Only calls that are safe
+# to repeat are retried, only after a connect error, a reset, HTTP 5xx or 429 (not after a
+# timeout), and never while the breaker is not closed. Range 1 to 10.
+# Default 3. Env SHIELD_MCP_ORCHESTRATOR_RETRY_MAX_ATTEMPTS.
+retry_max_attempts = 3
+
+# Backoff: before retry n the call waits a random time below
+# retry_base_delay_ms * 2^(n-1), at most retry_max_delay_ms. A Retry-After header from the
+# backend replaces it (still capped). Range 1 to 600000.
+# Default 100. Env SHIELD_MCP_ORCHESTRATOR_RETRY_BASE_DELAY_MS.
+retry_base_delay_ms = 100
+
+# Longest wait between attempts, in milliseconds; not below retry_base_delay_ms.
+# Range 1 to 600000. Default 5000 (5 s). Env SHIELD_MCP_ORCHESTRATOR_RETRY_MAX_DELAY_MS.
+retry_max_delay_ms = 5000
+
+[qdrant]
+# Qdrant, the vector database behind qdrant_find and qdrant_store.
+
+# Base URL, http:// or https://, as for orchestrator.url.
+# Default "http://127.0.0.1:6333". Env SHIELD_MCP_QDRANT_URL.
+url = "http://127.0.0.1:6333"
+
+# API key, sent in the "api-key" header; "" sends none.
+# A literal, { env = "VAR" } or { file = "/path" }; never logged or printed.
+# Default "". Env SHIELD_MCP_QDRANT_API_KEY, or SHIELD_MCP_QDRANT_API_KEY_FILE
+# naming a file that holds the key.
+api_key = ""
+
+# Collection used when a call names none. Default "shield-docs".
+# Env SHIELD_MCP_QDRANT_COLLECTION.
+collection = "shield-docs"
+
+# true: a call may not name another collection than `collection`.
+# Default false. Env SHIELD_MCP_QDRANT_COLLECTION_LOCKED.
+collection_locked = false
+
+# Named vector to search and write; "" uses the collection's unnamed vector.
+# Default "". Env SHIELD_MCP_QDRANT_VECTOR_NAME.
+vector_name = ""
+
+# Distance of the collections shield-mcp creates: Cosine, Dot, Euclid or Manhattan. An
+# existing collection keeps its own. Default "Cosine". Env SHIELD_MCP_QDRANT_DISTANCE.
+distance = "Cosine"
+
+# true hides qdrant_store, so nothing is ever written to Qdrant.
+# Default false. Env SHIELD_MCP_QDRANT_READ_ONLY.
+read_only = false
+
+# true: qdrant_find takes a `filter` argument (a Qdrant filter over metadata.* fields,
+# validated); false refuses any filter. Default true.
+# Env SHIELD_MCP_QDRANT_ALLOW_ARBITRARY_FILTERS.
+allow_arbitrary_filters = true
+
+# As for [orchestrator]. Range 1 to 600000. Default 2000 (2 s).
+# Env SHIELD_MCP_QDRANT_CONNECT_TIMEOUT_MS.
+connect_timeout_ms = 2000
+
+# Range 1 to 3600000. Default 10000 (10 s). Env SHIELD_MCP_QDRANT_TIMEOUT_MS.
+timeout_ms = 10000
+
+# Range 1024 to 1073741824. Default 16777216 (16 MiB).
+# Env SHIELD_MCP_QDRANT_MAX_RESPONSE_BYTES.
+max_response_bytes = 16777216
+
+# Range 1 to 100000. Default 64. Env SHIELD_MCP_QDRANT_MAX_IN_FLIGHT.
+max_in_flight = 64
+
+# "consecutive" or "rate". Default "consecutive". Env SHIELD_MCP_QDRANT_BREAKER_MODE.
+breaker_mode = "consecutive"
+
+# Range 1 to 10000. Default 5. Env SHIELD_MCP_QDRANT_BREAKER_FAILURE_THRESHOLD.
+breaker_failure_threshold = 5
+
+# Range 1 to 86400000. Default 60000 (1 min). Env SHIELD_MCP_QDRANT_BREAKER_OPEN_MS.
+breaker_open_ms = 60000
+
+# Range 1 to 1000. Default 1. Env SHIELD_MCP_QDRANT_BREAKER_HALF_OPEN_PROBES.
+breaker_half_open_probes = 1
+
+# Range 1 to 100. Default 50. Env SHIELD_MCP_QDRANT_BREAKER_FAILURE_RATE.
+breaker_failure_rate = 50
+
+# Range 1 to 1000000. Default 10. Env SHIELD_MCP_QDRANT_BREAKER_MINIMUM_CALLS.
+breaker_minimum_calls = 10
+
+# Range 1000 to 86400000. Default 60000 (1 min). Env SHIELD_MCP_QDRANT_BREAKER_WINDOW_MS.
+breaker_window_ms = 60000
+
+# Range 1 to 10. Default 3. Env SHIELD_MCP_QDRANT_RETRY_MAX_ATTEMPTS.
+retry_max_attempts = 3
+
+# Range 1 to 600000. Default 100. Env SHIELD_MCP_QDRANT_RETRY_BASE_DELAY_MS.
+retry_base_delay_ms = 100
+
+# Range 1 to 600000. Default 5000 (5 s). Env SHIELD_MCP_QDRANT_RETRY_MAX_DELAY_MS.
+retry_max_delay_ms = 5000
+
+[embedder]
+# The embedding service that turns text into vectors for qdrant_find and qdrant_store:
+# Ollama, or any server with the OpenAI embeddings API.
+
+# Base URL, http:// or https://, as for orchestrator.url.
+# Default "http://127.0.0.1:11434". Env SHIELD_MCP_EMBEDDER_URL.
+url = "http://127.0.0.1:11434"
+
+# API key, sent as a bearer token (Authorization: Bearer KEY); "" sends none.
+# A literal, { env = "VAR" } or { file = "/path" }; never logged or printed.
+# Default "". Env SHIELD_MCP_EMBEDDER_API_KEY, or SHIELD_MCP_EMBEDDER_API_KEY_FILE
+# naming a file that holds the key.
+api_key = ""
+
+# Which API to speak: "ollama" (POST /api/embed) or "openai" for OpenAI-compatible servers
+# (POST /v1/embeddings: llama.cpp, vLLM, TEI, LiteLLM, OpenAI; Ollama serves it too).
+# Default "ollama". Env SHIELD_MCP_EMBEDDER_PROVIDER.
+provider = "ollama"
+
+# Embedding model, named as the provider knows it. Default "nomic-embed-text".
+# Env SHIELD_MCP_EMBEDDER_MODEL.
+model = "nomic-embed-text"
+
+# Vector size to ask for; 0 takes the model's own. It must match the size of the Qdrant
+# collection. Range 0 to 65536. Default 0. Env SHIELD_MCP_EMBEDDER_DIMENSIONS.
+dimensions = 0
+
+# Ollama: cut input longer than the model's context instead of failing the call.
+# Default true. Env SHIELD_MCP_EMBEDDER_TRUNCATE.
+truncate = true
+
+# Ollama: how long the model stays loaded after a call, as a duration ("5m", "1h30m");
+# "0" unloads it at once and a negative value ("-1m") keeps it loaded.
+# Default "5m". Env SHIELD_MCP_EMBEDDER_KEEP_ALIVE.
+keep_alive = "5m"
+
+# Texts per embedding request. Range 1 to 2048.
+# Default 32. Env SHIELD_MCP_EMBEDDER_BATCH_SIZE.
+batch_size = 32
+
+# Most embedding requests sent to the provider at once; at most max_in_flight.
+# Range 1 to 1024. Default 4. Env SHIELD_MCP_EMBEDDER_MAX_CONCURRENCY.
+max_concurrency = 4
+
+# Cache of embeddings, keyed by provider, model and text: most entries kept; 0 turns the
+# cache off. Range 0 to 100000000. Default 10000. Env SHIELD_MCP_EMBEDDER_CACHE_ENTRIES.
+cache_entries = 10000
+
+# Cache bound in bytes; the least recently used entries go first. Range 0 to 17179869184.
+# Default 67108864 (64 MiB). Env SHIELD_MCP_EMBEDDER_CACHE_BYTES.
+cache_bytes = 67108864
+
+# As for [orchestrator]. Range 1 to 600000. Default 2000 (2 s).
+# Env SHIELD_MCP_EMBEDDER_CONNECT_TIMEOUT_MS.
+connect_timeout_ms = 2000
+
+# Range 1 to 3600000. Default 30000 (30 s). Env SHIELD_MCP_EMBEDDER_TIMEOUT_MS.
+timeout_ms = 30000
+
+# Range 1024 to 1073741824. Default 16777216 (16 MiB).
+# Env SHIELD_MCP_EMBEDDER_MAX_RESPONSE_BYTES.
+max_response_bytes = 16777216
+
+# Range 1 to 100000. Default 64. Env SHIELD_MCP_EMBEDDER_MAX_IN_FLIGHT.
+max_in_flight = 64
+
+# "consecutive" or "rate". Default "consecutive". Env SHIELD_MCP_EMBEDDER_BREAKER_MODE.
+breaker_mode = "consecutive"
+
+# Range 1 to 10000. Default 5. Env SHIELD_MCP_EMBEDDER_BREAKER_FAILURE_THRESHOLD.
+breaker_failure_threshold = 5
+
+# Range 1 to 86400000. Default 60000 (1 min). Env SHIELD_MCP_EMBEDDER_BREAKER_OPEN_MS.
+breaker_open_ms = 60000
+
+# Range 1 to 1000. Default 1. Env SHIELD_MCP_EMBEDDER_BREAKER_HALF_OPEN_PROBES.
+breaker_half_open_probes = 1
+
+# Range 1 to 100. Default 50. Env SHIELD_MCP_EMBEDDER_BREAKER_FAILURE_RATE.
+breaker_failure_rate = 50
+
+# Range 1 to 1000000. Default 10. Env SHIELD_MCP_EMBEDDER_BREAKER_MINIMUM_CALLS.
+breaker_minimum_calls = 10
+
+# Range 1000 to 86400000. Default 60000 (1 min). Env SHIELD_MCP_EMBEDDER_BREAKER_WINDOW_MS.
+breaker_window_ms = 60000
+
+# Range 1 to 10. Default 3. Env SHIELD_MCP_EMBEDDER_RETRY_MAX_ATTEMPTS.
+retry_max_attempts = 3
+
+# Range 1 to 600000. Default 100. Env SHIELD_MCP_EMBEDDER_RETRY_BASE_DELAY_MS.
+retry_base_delay_ms = 100
+
+# Range 1 to 600000. Default 5000 (5 s). Env SHIELD_MCP_EMBEDDER_RETRY_MAX_DELAY_MS.
+retry_max_delay_ms = 5000
+
+[lightrag]
+# The LightRAG server behind lightrag_query. While mode = "orchestrator" the query goes
+# through the orchestrator instead and this section's url and api_key are not used.
+
+# Base URL, http:// or https://, as for orchestrator.url.
+# Default "http://127.0.0.1:9621". Env SHIELD_MCP_LIGHTRAG_URL.
+url = "http://127.0.0.1:9621"
+
+# API key, sent in the "X-API-Key" header; "" sends none.
+# A literal, { env = "VAR" } or { file = "/path" }; never logged or printed.
+# Default "". Env SHIELD_MCP_LIGHTRAG_API_KEY, or SHIELD_MCP_LIGHTRAG_API_KEY_FILE
+# naming a file that holds the key.
+api_key = ""
+
+# Where lightrag_query goes: "orchestrator" (the orchestrator's POST /lightrag/query) or
+# "direct" (this server's POST /query). Default "orchestrator".
+# Env SHIELD_MCP_LIGHTRAG_MODE.
+mode = "orchestrator"
+
+# As for [orchestrator]. Range 1 to 600000. Default 2000 (2 s).
+# Env SHIELD_MCP_LIGHTRAG_CONNECT_TIMEOUT_MS.
+connect_timeout_ms = 2000
+
+# Range 1 to 3600000. Default 120000 (2 min). Env SHIELD_MCP_LIGHTRAG_TIMEOUT_MS.
+timeout_ms = 120000
+
+# Range 1024 to 1073741824. Default 16777216 (16 MiB).
+# Env SHIELD_MCP_LIGHTRAG_MAX_RESPONSE_BYTES.
+max_response_bytes = 16777216
+
+# Range 1 to 100000. Default 64. Env SHIELD_MCP_LIGHTRAG_MAX_IN_FLIGHT.
+max_in_flight = 64
+
+# "consecutive" or "rate". Default "consecutive". Env SHIELD_MCP_LIGHTRAG_BREAKER_MODE.
+breaker_mode = "consecutive"
+
+# Range 1 to 10000. Default 5. Env SHIELD_MCP_LIGHTRAG_BREAKER_FAILURE_THRESHOLD.
+breaker_failure_threshold = 5
+
+# Range 1 to 86400000. Default 60000 (1 min). Env SHIELD_MCP_LIGHTRAG_BREAKER_OPEN_MS.
+breaker_open_ms = 60000
+
+# Range 1 to 1000. Default 1. Env SHIELD_MCP_LIGHTRAG_BREAKER_HALF_OPEN_PROBES.
+breaker_half_open_probes = 1
+
+# Range 1 to 100. Default 50. Env SHIELD_MCP_LIGHTRAG_BREAKER_FAILURE_RATE.
+breaker_failure_rate = 50
+
+# Range 1 to 1000000. Default 10. Env SHIELD_MCP_LIGHTRAG_BREAKER_MINIMUM_CALLS.
+breaker_minimum_calls = 10
+
+# Range 1000 to 86400000. Default 60000 (1 min). Env SHIELD_MCP_LIGHTRAG_BREAKER_WINDOW_MS.
+breaker_window_ms = 60000
+
+# Range 1 to 10. Default 3. Env SHIELD_MCP_LIGHTRAG_RETRY_MAX_ATTEMPTS.
+retry_max_attempts = 3
+
+# Range 1 to 600000. Default 100. Env SHIELD_MCP_LIGHTRAG_RETRY_BASE_DELAY_MS.
+retry_base_delay_ms = 100
+
+# Range 1 to 600000. Default 5000 (5 s). Env SHIELD_MCP_LIGHTRAG_RETRY_MAX_DELAY_MS.
+retry_max_delay_ms = 5000
 )shield_toml";
 }
 

@@ -2,13 +2,14 @@
 // The daemon's whole configuration, after TOML, environment (SHIELD_MCP_<SECTION>_<KEY>)
 // and command-line flags have been applied, in that order of increasing precedence.
 // Plain values: copyable, no behaviour. Every key is documented in config/shield-mcp.toml
-// and docs/CONFIGURATION.md. Later issues add sections (backends, jobs, crawler, ...).
+// and docs/CONFIGURATION.md. Later issues add sections (jobs, crawler, ...).
 // A new key needs its field here, one row in src/config/config_schema.cpp, an entry in
 // config/shield-mcp.toml (copied into src/config/default_config.cpp) and a row in the
 // docs table. unit_config fails when the schema, the shipped file and the docs disagree.
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "shield/util/host_port.hpp"
@@ -62,11 +63,75 @@ struct McpConfig {
   std::int64_t list_ttl_ms = 60'000;    // 2026-07-28 ttlMs on list results
 };
 
+// What every backend section ([orchestrator], [qdrant], [embedder], [lightrag]) has: where
+// the service is, how to authenticate, and the timeouts, limits, circuit breaker and retry
+// policy of the calls made to it. backend::settings_for() turns one into BackendSettings.
+struct BackendConfig {
+  BackendConfig(std::string default_url, Millis default_timeout)
+      : url(std::move(default_url)), timeout(default_timeout) {}
+
+  std::string url;  // http:// or https:// base URL; no credentials, query or fragment
+  Secret api_key;   // empty = send no credentials
+  Millis connect_timeout{2'000};
+  Millis timeout;  // per attempt, connect included
+  std::size_t max_response_bytes = std::size_t{16} * 1024 * 1024;
+  std::size_t max_in_flight = 64;            // bulkhead: calls in flight at once
+  std::string breaker_mode = "consecutive";  // consecutive | rate
+  std::uint32_t breaker_failure_threshold = 5;
+  Millis breaker_open{60'000};
+  std::uint32_t breaker_half_open_probes = 1;
+  std::uint32_t breaker_failure_rate = 50;  // percent, rate mode
+  std::uint32_t breaker_minimum_calls = 10;
+  Millis breaker_window{60'000};
+  std::uint32_t retry_max_attempts = 3;  // the first attempt included
+  Millis retry_base_delay{100};
+  Millis retry_max_delay{5'000};
+};
+
+// The orchestrator: ingestion jobs and, by default, LightRAG queries.
+struct OrchestratorConfig : BackendConfig {
+  OrchestratorConfig() : BackendConfig("http://127.0.0.1:8000", Millis(30'000)) {}
+};
+
+struct QdrantConfig : BackendConfig {
+  QdrantConfig() : BackendConfig("http://127.0.0.1:6333", Millis(10'000)) {}
+  std::string collection = "shield-docs";
+  bool collection_locked = false;   // true: a tool call may not name another collection
+  std::string vector_name;          // empty = the collection's unnamed vector
+  std::string distance = "Cosine";  // Cosine | Dot | Euclid | Manhattan, for new collections
+  bool read_only = false;           // true hides qdrant_store
+  bool allow_arbitrary_filters = true;
+};
+
+struct EmbedderConfig : BackendConfig {
+  EmbedderConfig() : BackendConfig("http://127.0.0.1:11434", Millis(30'000)) {}
+  std::string provider = "ollama";  // ollama (POST /api/embed) | openai (POST /v1/embeddings)
+  std::string model = "nomic-embed-text";
+  std::size_t dimensions = 0;       // 0 = the model's own size
+  bool truncate = true;             // Ollama: cut input longer than the context instead of failing
+  std::string keep_alive = "5m";    // Ollama: how long the model stays loaded after a call
+  std::size_t batch_size = 32;      // texts per embedding request
+  std::size_t max_concurrency = 4;  // embedding requests in flight at once
+  std::size_t cache_entries = 10'000;  // 0 disables the cache
+  std::size_t cache_bytes = std::size_t{64} * 1024 * 1024;
+};
+
+struct LightragConfig : BackendConfig {
+  LightragConfig() : BackendConfig("http://127.0.0.1:9621", Millis(120'000)) {}
+  // orchestrator: lightrag_query goes to the orchestrator's POST /lightrag/query;
+  // direct: to this LightRAG server's POST /query.
+  std::string mode = "orchestrator";
+};
+
 struct Config {
   ServerConfig server;
   MetricsConfig metrics;
   LoggingConfig logging;
   McpConfig mcp;
+  OrchestratorConfig orchestrator;
+  QdrantConfig qdrant;
+  EmbedderConfig embedder;
+  LightragConfig lightrag;
 };
 
 }  // namespace shield::config

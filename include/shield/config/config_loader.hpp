@@ -38,7 +38,9 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& file, con
 Result<Config> parse_config(std::string_view toml_text, const std::filesystem::path& source,
                             const EnvMap& env);
 
-// Rules that span keys (metrics.listen must differ from server.listen). load_config()
+// Rules that span keys (metrics.listen must differ from server.listen, a backend's
+// retry_max_delay_ms must not be below its retry_base_delay_ms, embedder.max_concurrency
+// must not exceed embedder.max_in_flight). load_config()
 // and parse_config() apply them; call it again after apply_overrides().
 Result<void> validate_config(const Config& config);
 

@@ -11,9 +11,9 @@ namespace shield::config {
 // A unit test keeps the two identical.
 std::string default_config_toml();
 
-// `config` as TOML, every key in the shipped file's order. Tokens are never written:
-// `auth_tokens` renders as "<redacted: N tokens>" (or [] when there are none), so the text
-// is safe to print and to log.
+// `config` as TOML, every key in the shipped file's order. Secrets are never written:
+// `auth_tokens` renders as "<redacted: N tokens>" (or [] when there are none) and a set
+// `api_key` as "<redacted key>", so the text is safe to print and to log.
 std::string render_config(const Config& config);
 
 }  // namespace shield::config
