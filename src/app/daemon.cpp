@@ -14,12 +14,14 @@
 #include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
+#include "shield/app/backend_set.hpp"
 #include "shield/app/health_routes.hpp"
 #include "shield/build_info.hpp"
 #include "shield/http/router.hpp"
 #include "shield/http/server.hpp"
 #include "shield/mcp/engine.hpp"
 #include "shield/metrics/metrics.hpp"
+#include "shield/tools/tool_set.hpp"
 #include "shield/transport/stdio_transport.hpp"
 #include "shield/transport/streamable_http_transport.hpp"
 #include "shield/util/clock.hpp"
@@ -34,6 +36,7 @@ struct Daemon::Impl {
   metrics::Metrics metrics{build::kVersion};
   mcp::Registry registry;
   mcp::SessionStore sessions;
+  std::unique_ptr<BackendSet> backends;
   std::unique_ptr<mcp::Engine> engine;
   std::unique_ptr<transport::StreamableHttpTransport> transport;
   std::unique_ptr<http::Router> router;
@@ -57,6 +60,11 @@ struct Daemon::Impl {
                  config.mcp.session_idle_timeout) {}
 
   void build_engine() {
+    backends = std::make_unique<BackendSet>(io, config, metrics);
+    if (auto registered = tools::register_tools(registry, backends->tool_dependencies(config));
+        !registered) {
+      throw std::runtime_error("cannot register tools: " + registered.error().message);
+    }
     for (const auto& tool : registry.tools()) metrics.declare_tool(tool.name);
     mcp::EngineOptions options;
     options.identity.name = config.mcp.server_name;
@@ -87,6 +95,8 @@ struct Daemon::Impl {
                                    .listeners = [this] { return listeners_json(); },
                                    .sessions = [this] { return sessions.size(); },
                                    .stopping = [this] { return stopping.load(); },
+                                   .backends = [this] { return backends->readiness(); },
+                                   .degraded = [this] { return backends->degraded(); },
                                });
     mcp_server = std::make_unique<http::Server>(
         io, "mcp", http::ServerLimits::from(config.server),
@@ -163,6 +173,7 @@ struct Daemon::Impl {
       if (finished->exchange(true)) return;
       grace_timer.cancel();
       if (transport) transport->shutdown();
+      if (backends) backends->shutdown();
       if (mcp_server) mcp_server->close_all();
       if (metrics_server) metrics_server->close_all();
       io.stop();

@@ -36,12 +36,15 @@ bool reject_non_get(const http::Request& request, http::Exchange& exchange) {
 
 nlohmann::json readiness(const HealthSources& sources) {
   const bool stopping = sources.stopping && sources.stopping();
-  return {
+  nlohmann::json body = {
       {"status", stopping ? "stopping" : "ready"},
       {"version", build::kVersion},
       {"listeners", sources.listeners ? sources.listeners() : nlohmann::json::object()},
       {"sessions", sources.sessions ? sources.sessions() : 0},
   };
+  if (sources.backends) body["backends"] = sources.backends();
+  body["degraded"] = sources.degraded && sources.degraded();
+  return body;
 }
 
 void add_health_routes(http::Router& router, HealthSources sources) {

@@ -1,6 +1,7 @@
 #pragma once
 // GET /healthz (liveness: the loop answers), GET /readyz (readiness: listeners up, not
-// shutting down; later issues add backend breakers and the job store), GET /metrics.
+// shutting down, and each backend's breaker; an open breaker marks the daemon "degraded"
+// but still ready, since the other tools keep working), GET /metrics.
 #include <cstddef>
 #include <functional>
 
@@ -15,6 +16,8 @@ struct HealthSources {
   std::function<nlohmann::json()> listeners;
   std::function<std::size_t()> sessions;
   std::function<bool()> stopping;
+  std::function<nlohmann::json()> backends;  // breaker state per backend
+  std::function<bool()> degraded;            // a breaker is open: some tools fail fast
 };
 
 // /healthz is exempt from auth (probes carry no token); /readyz is not, as it reveals

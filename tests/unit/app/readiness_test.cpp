@@ -13,6 +13,8 @@ TEST(ReadinessTest, ReportsListenersSessionsAndVersion) {
           },
       .sessions = [] { return std::size_t{3}; },
       .stopping = [] { return false; },
+      .backends = {},
+      .degraded = {},
   };
   auto body = readiness(sources);
   EXPECT_EQ(body["status"], "ready");
@@ -22,8 +24,29 @@ TEST(ReadinessTest, ReportsListenersSessionsAndVersion) {
 }
 
 TEST(ReadinessTest, NotReadyWhileStopping) {
-  HealthSources sources{.listeners = {}, .sessions = {}, .stopping = [] { return true; }};
+  HealthSources sources{.listeners = {},
+                        .sessions = {},
+                        .stopping = [] { return true; },
+                        .backends = {},
+                        .degraded = {}};
   EXPECT_EQ(readiness(sources)["status"], "stopping");
+}
+
+TEST(ReadinessTest, AnOpenBreakerIsDegradedButStillReady) {
+  HealthSources sources{
+      .listeners = {},
+      .sessions = {},
+      .stopping = [] { return false; },
+      .backends =
+          [] {
+            return nlohmann::json{{"qdrant", {{"state", "open"}}}};
+          },
+      .degraded = [] { return true; },
+  };
+  auto body = readiness(sources);
+  EXPECT_EQ(body["status"], "ready");
+  EXPECT_EQ(body["degraded"], true);
+  EXPECT_EQ(body["backends"]["qdrant"]["state"], "open");
 }
 
 }  // namespace

@@ -1,0 +1,82 @@
+#include "shield/app/backend_set.hpp"
+
+#include <stdexcept>
+
+#include "shield/backend/backend_settings.hpp"
+#include "shield/build_info.hpp"
+#include "shield/metrics/metrics.hpp"
+#include "shield/resilience/breaker_state.hpp"
+#include "shield/util/clock.hpp"
+
+namespace shield::app {
+namespace {
+
+http::ClientOptions client_options() {
+  http::ClientOptions options;
+  options.user_agent = std::string(build::kName) + "/" + build::kVersion;
+  return options;
+}
+
+}  // namespace
+
+BackendSet::BackendSet(boost::asio::io_context& io, const config::Config& config,
+                       metrics::Metrics& metrics)
+    : client_(io, client_options()) {
+  for (auto name : backend::kBackendNames) {
+    auto settings = backend::settings_for(config, name);
+    if (!settings) {
+      throw std::runtime_error("[" + std::string(name) + "]: " + settings.error().message);
+    }
+    backends_.emplace(std::string(name),
+                      std::make_unique<backend::Backend>(std::move(*settings), client_, metrics,
+                                                         SystemClock::instance()));
+  }
+  auto embedder_settings = backend::embedder_settings(config.embedder);
+  if (!embedder_settings) {
+    throw std::runtime_error("[embedder]: " + embedder_settings.error().message);
+  }
+  embedder_ =
+      backend::make_embedder(*embedder_settings, *backends_.at("embedder"), &metrics.registry());
+}
+
+BackendSet::~BackendSet() = default;
+
+tools::ToolDependencies BackendSet::tool_dependencies(const config::Config& config) {
+  return tools::ToolDependencies{
+      .config = &config,
+      .qdrant = backends_.at("qdrant").get(),
+      .embedder = embedder_.get(),
+      .orchestrator = backends_.at("orchestrator").get(),
+      .lightrag = backends_.at("lightrag").get(),
+  };
+}
+
+nlohmann::json BackendSet::readiness() const {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [name, backend] : backends_) {
+    auto snap = backend->snapshot();
+    nlohmann::json entry = {
+        {"url", backend->base_url()},
+        {"state", resilience::to_string(snap.state)},
+        {"consecutive_failures", snap.consecutive_failures},
+        {"in_flight", backend->in_flight()},
+    };
+    if (snap.retry_after_s > 0) entry["retry_after_s"] = snap.retry_after_s;
+    if (!snap.last_failure.empty()) entry["last_failure"] = snap.last_failure;
+    out[name] = std::move(entry);
+  }
+  return out;
+}
+
+bool BackendSet::degraded() const {
+  for (const auto& [name, backend] : backends_) {
+    if (backend->snapshot().state == resilience::BreakerState::kOpen) return true;
+  }
+  return false;
+}
+
+void BackendSet::shutdown() {
+  client_.shutdown();
+}
+
+}  // namespace shield::app
