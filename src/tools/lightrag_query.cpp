@@ -6,6 +6,7 @@
 
 #include "shield/tools/backend_failure.hpp"
 #include "shield/tools/output_schema.hpp"
+#include "shield/tools/tool_annotations.hpp"
 
 namespace shield::tools {
 namespace {
@@ -161,11 +162,7 @@ mcp::ToolDefinition make_lightrag_query(LightragQueryDependencies dependencies) 
       "the source documents. Use qdrant_find instead to fetch stored passages verbatim.";
   tool.input_schema = input_schema();
   tool.output_schema = output_schema_with_error(output_schema());
-  tool.annotations = Json{{"title", tool.title},
-                          {"readOnlyHint", true},
-                          {"destructiveHint", false},
-                          {"idempotentHint", true},
-                          {"openWorldHint", false}};
+  tool.annotations = tool_annotations(tool.title, {.read_only = true});
   tool.handler = [deps = std::move(dependencies)](Json arguments, mcp::ToolContext context) {
     return ask(deps, std::move(arguments), std::move(context));
   };

@@ -8,6 +8,7 @@
 #include "shield/tools/backend_failure.hpp"
 #include "shield/tools/metadata_filter.hpp"
 #include "shield/tools/output_schema.hpp"
+#include "shield/tools/tool_annotations.hpp"
 
 namespace shield::tools {
 namespace {
@@ -234,11 +235,7 @@ mcp::ToolDefinition make_qdrant_find(QdrantFindDependencies dependencies) {
       settings.collection);
   tool.input_schema = input_schema(settings);
   tool.output_schema = output_schema_with_error(output_schema());
-  tool.annotations = Json{{"title", tool.title},
-                          {"readOnlyHint", true},
-                          {"destructiveHint", false},
-                          {"idempotentHint", true},
-                          {"openWorldHint", false}};
+  tool.annotations = tool_annotations(tool.title, {.read_only = true});
   tool.handler = [deps = std::move(dependencies)](Json arguments, mcp::ToolContext context) {
     return find(deps, std::move(arguments), std::move(context));
   };

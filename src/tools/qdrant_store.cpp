@@ -9,6 +9,7 @@
 #include "shield/tools/backend_failure.hpp"
 #include "shield/tools/output_schema.hpp"
 #include "shield/tools/point_id.hpp"
+#include "shield/tools/tool_annotations.hpp"
 
 namespace shield::tools {
 namespace {
@@ -252,11 +253,7 @@ mcp::ToolDefinition make_qdrant_store(QdrantStoreDependencies dependencies) {
       settings.collection);
   tool.input_schema = input_schema(settings);
   tool.output_schema = output_schema_with_error(output_schema());
-  tool.annotations = Json{{"title", tool.title},
-                          {"readOnlyHint", false},
-                          {"destructiveHint", false},
-                          {"idempotentHint", true},
-                          {"openWorldHint", false}};
+  tool.annotations = tool_annotations(tool.title, {.read_only = false});
   tool.handler = [deps = std::move(dependencies)](Json arguments, mcp::ToolContext context) {
     return store(deps, std::move(arguments), std::move(context));
   };
