@@ -53,18 +53,7 @@ tools::ToolDependencies BackendSet::tool_dependencies(const config::Config& conf
 
 nlohmann::json BackendSet::readiness() const {
   nlohmann::json out = nlohmann::json::object();
-  for (const auto& [name, backend] : backends_) {
-    auto snap = backend->snapshot();
-    nlohmann::json entry = {
-        {"url", backend->base_url()},
-        {"state", resilience::to_string(snap.state)},
-        {"consecutive_failures", snap.consecutive_failures},
-        {"in_flight", backend->in_flight()},
-    };
-    if (snap.retry_after_s > 0) entry["retry_after_s"] = snap.retry_after_s;
-    if (!snap.last_failure.empty()) entry["last_failure"] = snap.last_failure;
-    out[name] = std::move(entry);
-  }
+  for (const auto& [name, backend] : backends_) out[name] = backend->readiness();
   return out;
 }
 
