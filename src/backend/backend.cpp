@@ -169,6 +169,7 @@ struct Backend::Impl {
     out.connect_timeout = settings.connect_timeout;
     out.total_timeout = request.timeout.value_or(settings.timeout);
     out.max_response_bytes = settings.max_response_bytes;
+    out.fresh_connection = !request.idempotent;
     out.headers.reserve(request.headers.size() + 3);
     out.headers.emplace_back("Accept", "application/json");
     if (request.body) {

@@ -45,6 +45,10 @@ struct ClientRequest {
   // connection is reused only by requests pinned to the same address. Must be an IP
   // literal (else kInvalid). When a proxy applies, the proxy resolves the host instead.
   std::optional<std::string> pinned_address;
+  // Open a new connection for this request. libcurl silently sends a request again when a
+  // reused keep-alive connection turns out dead before any answer byte; a call that must
+  // not run twice (a non-idempotent POST) asks for a fresh connection instead.
+  bool fresh_connection = false;
 };
 
 struct ClientResponse {

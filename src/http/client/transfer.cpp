@@ -112,6 +112,7 @@ std::optional<ClientError> Transfer::configure(const ClientOptions& options) {
   // An empty list asks for every encoding this libcurl can decode (gzip, deflate, br, zstd).
   set(CURLOPT_ACCEPT_ENCODING, "");
   set(CURLOPT_FOLLOWLOCATION, request_.follow_redirects ? 1L : 0L);
+  if (request_.fresh_connection) set(CURLOPT_FRESH_CONNECT, 1L);
   set(CURLOPT_MAXREDIRS, 10L);
   set(CURLOPT_SSL_VERIFYPEER, 1L);
   set(CURLOPT_SSL_VERIFYHOST, 2L);
