@@ -132,7 +132,13 @@ void Connection::do_read() {
   }
   reading_ = true;
   parser_.emplace();
-  parser_->body_limit(limits().max_body_bytes);
+  // Beast compares Content-Length with the limit while it parses the head, before the
+  // route is known: start from the largest limit any path has, narrow it in on_head().
+  body_limit_ = limits().max_body_bytes;
+  for (const auto& rule : limits().body_limit_rules) {
+    body_limit_ = std::max(body_limit_, rule.max_body_bytes);
+  }
+  parser_->body_limit(body_limit_);
   parser_->header_limit(static_cast<std::uint32_t>(
       std::min<std::size_t>(limits().max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
   if (buffer_.size() > 0) {
@@ -185,6 +191,12 @@ void Connection::on_head(const error_code& ec) {
   phase_ = ReadPhase::kBody;
   arm_read_deadline(limits().body_timeout);
   const auto& head = parser_->get();
+  body_limit_ = limits().body_limit_for(head.target());
+  if (const auto length = parser_->content_length(); length && *length > body_limit_) {
+    read_stopped(bhttp::error::body_limit);
+    return;
+  }
+  parser_->body_limit(body_limit_);
   auto expect = head[bhttp::field::expect];
   if (beast::iequals(expect, "100-continue") && slots_.empty() && !writing_) write_continue();
   bhttp::async_read(
@@ -240,9 +252,9 @@ void Connection::on_read_error(const error_code& ec) {
     return;
   }
   if (ec == bhttp::error::body_limit) {
-    answer_and_close(413, error_body(ErrorCode::kResourceExhausted,
-                                     "request body exceeds the limit of " +
-                                         describe_limit(limits().max_body_bytes)));
+    answer_and_close(
+        413, error_body(ErrorCode::kResourceExhausted,
+                        "request body exceeds the limit of " + describe_limit(body_limit_)));
     return;
   }
   if (ec == bhttp::error::header_limit) {

@@ -132,6 +132,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<const std::string> shared_peer_;  // handed to every exchange
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  std::size_t body_limit_ = 0;  // of the request being read: the route may raise it
   std::deque<Slot> slots_;
   std::uint64_t next_seq_ = 0;
 

@@ -16,6 +16,14 @@ ServerLimits ServerLimits::from(const config::ServerConfig& server) {
   return limits;
 }
 
+std::size_t ServerLimits::body_limit_for(std::string_view target) const {
+  const std::string_view path = target.substr(0, target.find('?'));
+  for (const BodyLimitRule& rule : body_limit_rules) {
+    if (path.substr(0, rule.path_prefix.size()) == rule.path_prefix) return rule.max_body_bytes;
+  }
+  return max_body_bytes;
+}
+
 struct Server::Impl : detail::ServerCore {
   using ServerCore::ServerCore;
 };

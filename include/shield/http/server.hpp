@@ -10,6 +10,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 
@@ -20,8 +22,17 @@
 
 namespace shield::http {
 
+// A larger (or smaller) body limit for requests whose path starts with `path_prefix`, e.g.
+// uploads on "/ingest". Decided once the head is read, before any body byte is accepted.
+struct BodyLimitRule {
+  std::string path_prefix;
+  std::size_t max_body_bytes = 0;
+};
+
 struct ServerLimits {
   std::size_t max_body_bytes = std::size_t{4} * 1024 * 1024;
+  std::vector<BodyLimitRule> body_limit_rules;  // first match wins; else max_body_bytes
+  [[nodiscard]] std::size_t body_limit_for(std::string_view target) const;
   std::size_t max_header_bytes = std::size_t{16} * 1024;
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds body_timeout{30'000};

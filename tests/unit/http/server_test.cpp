@@ -439,5 +439,35 @@ TEST(ServerTest, ExpectContinueIsHonoured) {
   EXPECT_EQ(response->body(), "POST /up 5");
 }
 
+TEST(ServerTest, ABodyLimitRuleRaisesTheLimitForItsPathOnly) {
+  auto limits = fast_limits();
+  limits.max_body_bytes = 1024;
+  limits.body_limit_rules.push_back({"/ingest", 8192});
+  ServerHarness harness(limits, echo_handler());
+  {
+    RawClient client(harness.port());
+    ASSERT_TRUE(client.send(post_request("/ingest?x=1", std::string(4096, 'x'))));
+    auto response = client.read_response();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->body(), "POST /ingest?x=1 4096");
+  }
+  {
+    RawClient client(harness.port());
+    ASSERT_TRUE(client.send(post_request("/ingest", std::string(9000, 'x'))));
+    auto response = client.read_response();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->result_int(), 413U);
+    EXPECT_NE(response->body().find("8 KiB (8192 bytes)"), std::string::npos) << response->body();
+  }
+  {
+    RawClient client(harness.port());
+    ASSERT_TRUE(client.send(post_request("/mcp", std::string(4096, 'x'))));
+    auto response = client.read_response();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->result_int(), 413U);
+    EXPECT_NE(response->body().find("1 KiB (1024 bytes)"), std::string::npos) << response->body();
+  }
+}
+
 }  // namespace
 }  // namespace shield::http
