@@ -80,15 +80,9 @@ struct Daemon::Impl {
     transport = std::make_unique<transport::StreamableHttpTransport>(io, *engine, config, &metrics);
     router = std::make_unique<http::Router>(http::AccessPolicy(config.server, config.server.listen),
                                             &metrics);
-    // Auth for /mcp is checked here rather than by the router so the transport learns the
-    // principal (tools see who called them).
-    router->add("/mcp", {.check_host_origin = true, .require_auth = false},
-                [this](http::Request request, std::shared_ptr<http::Exchange> exchange) {
-                  std::string principal;
-                  if (auto denied = router->policy().check_auth(request, principal)) {
-                    exchange->respond(std::move(*denied));
-                    return;
-                  }
+    router->add("/mcp", {.check_host_origin = true, .require_auth = true},
+                [this](http::Request request, std::shared_ptr<http::Exchange> exchange,
+                       std::string principal) {
                   transport->handle(std::move(request), std::move(exchange), principal);
                 });
     add_health_routes(*router, HealthSources{

@@ -95,6 +95,14 @@ Router::Router(AccessPolicy policy, metrics::Metrics* metrics)
     : policy_(std::move(policy)), metrics_(metrics) {}
 
 void Router::add(std::string path, RouteOptions options, Handler handler) {
+  add(std::move(path), options,
+      [handler = std::move(handler)](Request request, std::shared_ptr<Exchange> exchange,
+                                     std::string) {
+        handler(std::move(request), std::move(exchange));
+      });
+}
+
+void Router::add(std::string path, RouteOptions options, PrincipalHandler handler) {
   routes_.push_back(Route{std::move(path), options, std::move(handler)});
 }
 
@@ -138,8 +146,8 @@ void Router::operator()(Request request, std::shared_ptr<Exchange> exchange) con
       return;
     }
   }
+  std::string principal = "anonymous";
   if (route->options.require_auth) {
-    std::string principal;
     if (auto denied = policy_.check_auth(request, principal)) {
       refuse(std::move(*denied), route->path);
       return;
@@ -149,7 +157,7 @@ void Router::operator()(Request request, std::shared_ptr<Exchange> exchange) con
     exchange = std::make_shared<MeteredExchange>(std::move(exchange), *metrics_, route->path,
                                                  method_label(request), received);
   }
-  route->handler(std::move(request), std::move(exchange));
+  route->handler(std::move(request), std::move(exchange), std::move(principal));
 }
 
 }  // namespace shield::http

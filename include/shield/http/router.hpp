@@ -21,11 +21,17 @@ struct RouteOptions {
   bool require_auth = true;       // bearer token, when tokens are configured
 };
 
+// A handler that also learns who called: the principal the bearer token names, or
+// "anonymous" when auth is off (or the route does not require it).
+using PrincipalHandler =
+    std::function<void(Request request, std::shared_ptr<Exchange> exchange, std::string principal)>;
+
 class Router {
  public:
   Router(AccessPolicy policy, metrics::Metrics* metrics);
   // `path` matches exactly ("/mcp"), or as a prefix when it ends with '/' ("/jobs/").
   void add(std::string path, RouteOptions options, Handler handler);
+  void add(std::string path, RouteOptions options, PrincipalHandler handler);
   // The http::Handler to give the Server.
   void operator()(Request request, std::shared_ptr<Exchange> exchange) const;
   [[nodiscard]] const AccessPolicy& policy() const { return policy_; }
@@ -34,7 +40,7 @@ class Router {
   struct Route {
     std::string path;
     RouteOptions options;
-    Handler handler;
+    PrincipalHandler handler;
   };
   AccessPolicy policy_;
   metrics::Metrics* metrics_;

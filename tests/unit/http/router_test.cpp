@@ -191,6 +191,33 @@ TEST_F(RouterTest, AuthRunsOnlyWhereTheRouteAsks) {
   EXPECT_EQ(requests("/mcp", "POST", 200), 1);
 }
 
+TEST_F(RouterTest, PrincipalHandlersLearnWhoCalled) {
+  config::ServerConfig server;
+  server.auth_tokens = {config::Secret{"first"}, config::Secret{"second"}};
+  auto router = make_router(server);
+  std::vector<std::string> principals;
+  PrincipalHandler remember = [&](const Request&, const std::shared_ptr<Exchange>& exchange,
+                                  const std::string& principal) {
+    principals.push_back(principal);
+    exchange->respond(ok(200));
+  };
+  router.add("/jobs/", {}, remember);
+  router.add("/open", {.check_host_origin = true, .require_auth = false}, remember);
+
+  auto second = request(bhttp::verb::get, "/jobs/job_1");
+  second.set(bhttp::field::authorization, "Bearer second");
+  route(router, std::move(second));
+  auto first = request(bhttp::verb::get, "/jobs/job_1");
+  first.set(bhttp::field::authorization, "Bearer first");
+  route(router, std::move(first));
+  route(router, request(bhttp::verb::get, "/open"));
+  auto denied = route(router, request(bhttp::verb::get, "/jobs/job_1"));
+
+  EXPECT_EQ(principals, (std::vector<std::string>{"token-2", "token-1", "anonymous"}));
+  ASSERT_EQ(denied->responses.size(), 1U);
+  EXPECT_EQ(denied->responses[0].result(), bhttp::status::unauthorized);
+}
+
 TEST_F(RouterTest, HostIsCheckedBeforeAuth) {
   config::ServerConfig server;
   server.auth_tokens = {config::Secret{"s3cret"}};
