@@ -30,6 +30,8 @@ const kOpenMs = 250; // breakers open and close several times during the run
 const kCallBoundMs = 5_000;
 const kHungMs = 10_000; // the watchdog that turns a hung call into a failure, not a stuck test
 const kBackendErrors = new Set(['backend_unavailable', 'backend_timeout', 'backend_busy', 'backend_rejected']);
+// The messages of a call an open or probing breaker refused without any I/O.
+const kBreakerRefusal = /; retrying in \d+ s$|\(recovering: a probe call is checking it/;
 const kModel = 'nomic-embed-text';
 
 const kSeed = [
@@ -265,18 +267,22 @@ describe('1,500 mixed tool calls from 32 clients against flapping backends', () 
       [],
       'protocol errors or invalid structuredContent',
     );
+    // Per tool: successes; failures of calls the daemon let through; and fast refusals, by an
+    // open (or probing) breaker or by a full bulkhead, which never reached a backend.
     const byTool = {};
     const byCode = {};
     for (const r of records) {
-      const tally = (byTool[r.call.name] ??= { ok: 0, error: 0 });
+      const tally = (byTool[r.call.name] ??= { ok: 0, failed: 0, refused: 0, busy: 0 });
       if (r.result.isError) {
-        tally.error += 1;
         const error = r.result.structuredContent?.error;
         assert.ok(error, `an error result without structuredContent.error: ${JSON.stringify(r.result)}`);
         assert.ok(kBackendErrors.has(error.code), `unexpected error code: ${JSON.stringify(error)}`);
         assert.ok(['qdrant', 'embedder', 'orchestrator'].includes(error.backend), JSON.stringify(error));
         assert.ok(error.message.length > 0 && r.result.content[0].text.length > 0, JSON.stringify(r.result));
         byCode[`${error.backend}:${error.code}`] = (byCode[`${error.backend}:${error.code}`] ?? 0) + 1;
+        if (error.code === 'backend_busy') tally.busy += 1;
+        else if (kBreakerRefusal.test(error.message)) tally.refused += 1;
+        else tally.failed += 1;
       } else {
         tally.ok += 1;
         checkSuccess(r.call, r.result);
@@ -306,12 +312,23 @@ describe('1,500 mixed tool calls from 32 clients against flapping backends', () 
     );
     assert.ok((await metric(daemon, /backend_requests_total\{backend="qdrant",outcome="timeout"\} (\d+)/)) >= 1);
     assert.ok((await metric(daemon, /embedding_cache_requests_total\{result="hit"\} (\d+)/)) >= 1);
+    // Blips must not become outages. Fast refusals are left out of the rate. While a breaker
+    // is open, the clients send their next call at once and collect refusals by the hundred:
+    // how many depends on the machine's speed, not on the daemon. But of the calls that
+    // reached the backends, retries must absorb most flaps (typically 93-100 % succeed).
     for (const [name, tally] of Object.entries(byTool)) {
-      // Many failures are expected: 32 clients press on 8 slots (busy), and while a breaker
-      // is open the clients, who send their next call at once, collect fast refusals by
-      // the hundred. Yet a tool that almost never succeeds would mean the daemon turns blips
-      // into an outage (typically 35-100 % succeed here).
-      assert.ok(tally.ok >= 0.2 * (tally.ok + tally.error), `${name} almost always failed: ${JSON.stringify(tally)}`);
+      const admitted = tally.ok + tally.failed;
+      assert.ok(admitted >= 50, `${name}: too few calls reached a backend to judge: ${JSON.stringify(tally)}`);
+      assert.ok(tally.ok >= 0.8 * admitted, `${name}: flaps turned into failures: ${JSON.stringify(tally)}`);
+    }
+    // Only the outages open Qdrant's breaker: up to twice each (it opens, and a probe sent
+    // while Qdrant is still down opens it again), with room for a rare run of five failures
+    // among the flaps. Flaps alone never open the embedder's or the orchestrator's: their
+    // failures come one or two at a time between runs of successes.
+    assert.ok((await metric(daemon, /circuit_breaker_transitions_total\{backend="qdrant",to="open"\} (\d+)/)) <= 8);
+    for (const backend of ['embedder', 'orchestrator']) {
+      const opened = await metric(daemon, new RegExp(`circuit_breaker_transitions_total\\{backend="${backend}",to="open"\\} (\\d+)`));
+      assert.equal(opened, 0, `${backend}'s breaker opened`);
     }
 
     // The daemon is alive and no call left a bulkhead slot behind.
