@@ -14,12 +14,10 @@
 //     sees a half-open probe fail and the breaker reopen, with the fault still on).
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startDaemon } from './lib/daemon.mjs';
+import { control, expectNoViolations as expectNoViolationsAt, startFakes } from './lib/fakes.mjs';
 import { Client, StreamableHTTPClientTransport } from './lib/sdk.mjs';
-
-const { startFakes } = await import(join(import.meta.dirname, '..', 'fakes', 'fake_backends.mjs'));
 
 // Short enough that 16 recoveries fit the time budget, long enough that every check meant
 // to run while the breaker is open finishes well before it turns half-open.
@@ -56,16 +54,6 @@ const kStates = ['closed', 'open', 'half_open'];
 
 // ---------------------------------------------------------------------------------------
 // Small helpers
-
-async function control(base, method, path, body) {
-  const res = await fetch(new URL(path, base), {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
-}
 
 // Requests a fake has served (control routes are never counted), faulted ones included.
 async function requestsSeen(url) {
@@ -342,8 +330,7 @@ async function resetFakes() {
 }
 
 async function expectNoViolations() {
-  const { json } = await control(fakes.urls.qdrant, 'GET', '/_control/violations?all=1');
-  assert.equal(json.count, 0, `contract violations:\n${JSON.stringify(json.violations, null, 2)}`);
+  await expectNoViolationsAt(fakes.urls.qdrant);
 }
 
 before(async () => {

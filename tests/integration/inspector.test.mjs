@@ -4,9 +4,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { BIN, startDaemon, tempDir } from './lib/daemon.mjs';
+import { startFakes } from './lib/fakes.mjs';
 import { nodeModules } from './lib/sdk.mjs';
-
-const { startFakes } = await import(join(import.meta.dirname, '..', 'fakes', 'fake_backends.mjs'));
 
 const bin = join(nodeModules, '.bin');
 // The default (read-write) catalog: the three tools of the backend layer.

@@ -12,12 +12,9 @@
 // late, which the daemon would (rightly) see as a slow backend and shed as backend_busy.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { startDaemon } from './lib/daemon.mjs';
+import { control, spawnFakes } from './lib/fakes.mjs';
 import { Client, StreamableHTTPClientTransport } from './lib/sdk.mjs';
-
-const kFakesProgram = join(import.meta.dirname, '..', 'fakes', 'fake_backends.mjs');
 
 const kCalls = 1_500;
 const kClients = 32;
@@ -43,46 +40,6 @@ const kSeed = [
 // A small vocabulary, so searches repeat (embedding cache hits, no embed request) and also
 // vary (misses that go to the flapping embedder).
 const kTopics = ['breaker', 'bulkhead', 'retry', 'backoff', 'cache', 'timeout', 'probe', 'latency', 'qdrant', 'ollama', 'embedding', 'failure', 'recovery'];
-
-async function control(base, method, path, body) {
-  const res = await fetch(new URL(path, base), {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
-}
-
-// Starts the fakes as a child process and resolves with {urls, close()} once they print
-// their one JSON line. The child also exits when its stdin closes, so a test that dies
-// does not leave it behind.
-function spawnFakes(names) {
-  const args = [kFakesProgram, '--quiet', ...names.flatMap((name) => [`--${name}`, '0'])];
-  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
-  const exited = new Promise((resolve) => child.on('exit', resolve));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error('the fakes did not start within 10 s'));
-    }, 10_000);
-    child.on('exit', (code) => reject(new Error(`the fakes exited with ${code} before listening`)));
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const end = out.indexOf('\n');
-      if (end < 0) return;
-      clearTimeout(timer);
-      resolve({
-        urls: JSON.parse(out.slice(0, end)),
-        async close() {
-          if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-          await exited;
-        },
-      });
-    });
-  });
-}
 
 async function connect(daemon, n) {
   const client = new Client({ name: `load-intermittent-${n}`, version: '1.0.0' });

@@ -4,11 +4,9 @@
 // every request body against its contract; a mismatch fails the test that caused it.
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { startDaemon } from './lib/daemon.mjs';
+import { control, expectNoViolations as expectNoViolationsAt, startFakes } from './lib/fakes.mjs';
 import { Client, StreamableHTTPClientTransport } from './lib/sdk.mjs';
-
-const { startFakes } = await import(join(import.meta.dirname, '..', 'fakes', 'fake_backends.mjs'));
 
 const kLightragKey = 'lightrag-key-7Qm2';
 
@@ -22,16 +20,6 @@ const kDocuments = [
     metadata: { source: 'https://recipes.example.com/pasta', title: 'Pasta basics' },
   },
 ];
-
-async function control(base, method, path, body) {
-  const res = await fetch(new URL(path, base), {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
-}
 
 async function connect(daemon) {
   const client = new Client({ name: 'tools-lightrag-test', version: '1.0.0' });
@@ -52,9 +40,8 @@ function env(urls, extra = {}) {
 }
 
 async function expectNoViolations(urls) {
-  // Asked of the Qdrant fake (never taken down here); all=1 covers every fake.
-  const { json } = await control(urls.qdrant, 'GET', '/_control/violations?all=1');
-  assert.equal(json.count, 0, `contract violations:\n${JSON.stringify(json.violations, null, 2)}`);
+  // Asked of the Qdrant fake (never taken down here).
+  await expectNoViolationsAt(urls.qdrant);
 }
 
 function errorOf(result) {

@@ -5,11 +5,9 @@
 // open, fail fast and recover.
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { startDaemon } from './lib/daemon.mjs';
+import { control, expectNoViolations as expectNoViolationsAt, startFakes } from './lib/fakes.mjs';
 import { Client, StreamableHTTPClientTransport } from './lib/sdk.mjs';
-
-const { startFakes } = await import(join(import.meta.dirname, '..', 'fakes', 'fake_backends.mjs'));
 
 const kModel = 'nomic-embed-text'; // 768 dimensions in the fake Ollama
 
@@ -18,16 +16,6 @@ const kBreakerText =
   'opens, fails fast for sixty seconds, then lets one probe call through.';
 const kPastaText = 'Boil the pasta in salted water for nine minutes, then toss it with olive oil and garlic.';
 const kGardenText = 'Water tomato plants early in the morning and mulch the soil to keep it moist.';
-
-async function control(base, method, path, body) {
-  const res = await fetch(new URL(path, base), {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
-}
 
 async function connect(daemon) {
   const client = new Client({ name: 'tools-qdrant-test', version: '1.0.0' });
@@ -51,9 +39,8 @@ function backendEnv(urls, extra = {}) {
 }
 
 async function expectNoViolations(urls) {
-  // Asked of the orchestrator fake (never taken down here); all=1 covers every fake.
-  const { json } = await control(urls.orchestrator, 'GET', '/_control/violations?all=1');
-  assert.equal(json.count, 0, `contract violations:\n${JSON.stringify(json.violations, null, 2)}`);
+  // Asked of the orchestrator fake (never taken down here).
+  await expectNoViolationsAt(urls.orchestrator);
 }
 
 async function pointsIn(urls, collection) {
