@@ -36,6 +36,12 @@ const Json* find_path(const Json& root, std::initializer_list<const char*> keys)
 
 QdrantClient::QdrantClient(Backend& backend) : backend_(backend) {}
 
+std::optional<BackendError> QdrantClient::refuse_bad_name(std::string_view collection) const {
+  auto valid = validate_collection_name(collection);
+  if (valid) return std::nullopt;
+  return local_backend_error(backend_, BackendErrorCode::kRejected, valid.error().message);
+}
+
 Result<void> QdrantClient::validate_collection_name(std::string_view name) {
   if (name.empty()) return fail(ErrorCode::kInvalidArgument, "the collection name is empty");
   if (name.size() > kMaxCollectionName) {
@@ -188,10 +194,7 @@ tl::expected<std::vector<ScoredPoint>, std::string> QdrantClient::parse_query_an
 
 boost::asio::awaitable<CallResult<std::optional<CollectionInfo>>> QdrantClient::collection_info(
     std::string collection, CancellationToken cancel) {
-  if (auto valid = validate_collection_name(collection); !valid) {
-    co_return tl::unexpected(
-        local_backend_error(backend_, BackendErrorCode::kRejected, valid.error().message));
-  }
+  if (auto refused = refuse_bad_name(collection)) co_return tl::unexpected(std::move(*refused));
   BackendRequest request;
   request.method = "GET";
   request.path = collection_path(collection);
@@ -217,10 +220,7 @@ boost::asio::awaitable<CallResult<bool>> QdrantClient::create_collection(std::st
                                                                          std::string distance,
                                                                          std::string vector_name,
                                                                          CancellationToken cancel) {
-  if (auto valid = validate_collection_name(collection); !valid) {
-    co_return tl::unexpected(
-        local_backend_error(backend_, BackendErrorCode::kRejected, valid.error().message));
-  }
+  if (auto refused = refuse_bad_name(collection)) co_return tl::unexpected(std::move(*refused));
   BackendRequest request;
   request.method = "PUT";
   request.path = collection_path(collection);
@@ -238,10 +238,7 @@ boost::asio::awaitable<CallResult<bool>> QdrantClient::create_collection(std::st
 boost::asio::awaitable<CallResult<void>> QdrantClient::upsert(std::string collection,
                                                               std::vector<Point> points,
                                                               CancellationToken cancel) {
-  if (auto valid = validate_collection_name(collection); !valid) {
-    co_return tl::unexpected(
-        local_backend_error(backend_, BackendErrorCode::kRejected, valid.error().message));
-  }
+  if (auto refused = refuse_bad_name(collection)) co_return tl::unexpected(std::move(*refused));
   BackendRequest request;
   request.method = "PUT";
   request.path = collection_path(collection) + "/points?wait=true";
@@ -255,10 +252,7 @@ boost::asio::awaitable<CallResult<void>> QdrantClient::upsert(std::string collec
 boost::asio::awaitable<CallResult<std::optional<std::vector<ScoredPoint>>>> QdrantClient::query(
     std::string collection, PointQuery query, CancellationToken cancel) {
   using Hits = std::optional<std::vector<ScoredPoint>>;
-  if (auto valid = validate_collection_name(collection); !valid) {
-    co_return tl::unexpected(
-        local_backend_error(backend_, BackendErrorCode::kRejected, valid.error().message));
-  }
+  if (auto refused = refuse_bad_name(collection)) co_return tl::unexpected(std::move(*refused));
   BackendRequest request;
   request.method = "POST";
   request.path = collection_path(collection) + "/points/query";

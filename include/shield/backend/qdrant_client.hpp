@@ -102,6 +102,9 @@ class QdrantClient {
   [[nodiscard]] Backend& backend() const { return backend_; }
 
  private:
+  // The error every call answers for a bad collection name, before any I/O.
+  [[nodiscard]] std::optional<BackendError> refuse_bad_name(std::string_view collection) const;
+
   Backend& backend_;
 };
 
