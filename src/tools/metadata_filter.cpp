@@ -143,7 +143,10 @@ class FilterCheck {
     if (!node.is_object() || node.size() != 1) {
       return problem(path, "expected exactly one of {value}, {any}, {except} or {text}");
     }
-    const auto& [name, value] = *node.items().begin();
+    // Not `*node.items().begin()`: that binds to a proxy which dies with the statement.
+    const auto entry = node.begin();
+    const std::string& name = entry.key();
+    const Json& value = entry.value();
     if (name == "value") {
       if (value.is_string() || value.is_number_integer() || value.is_boolean()) return {};
       return problem(path + ".value", fmt::format("expected a string, integer or boolean, got {}",

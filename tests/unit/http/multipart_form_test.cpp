@@ -14,7 +14,9 @@ std::string body_of(std::initializer_list<std::string> parts) {
 }
 
 TEST(MultipartForm, ReadsFieldsAndFilesWithTheirBytesIntact) {
-  const std::string binary("%PDF-1.7\r\n\0\x01--XyZnot a boundary\r\n", 35);
+  // Binary bytes, a NUL and a near-boundary inside the file; sized by the array, not by hand.
+  constexpr char kBinary[] = "%PDF-1.7\r\n\0\x01--XyZnot a boundary\r\n";
+  const std::string binary(kBinary, sizeof(kBinary) - 1);
   const std::string body = body_of({
       "Content-Disposition: form-data; name=\"doc_type\"\r\n\r\npdf",
       "Content-Disposition: form-data; name=\"file\"; filename=\"a report.pdf\"\r\n"
