@@ -12,6 +12,7 @@ find_package(tomlplusplus REQUIRED CONFIG)
 find_package(CLI11 REQUIRED CONFIG)
 find_package(tl-expected REQUIRED CONFIG)
 find_package(CURL 7.88 REQUIRED)
+find_package(SQLite3 3.40 REQUIRED)
 find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
 

@@ -266,6 +266,20 @@ constexpr std::array<std::string_view, 2> kBreakerModes{"consecutive", "rate"};
 constexpr std::array<std::string_view, 2> kEmbedderProviders{"ollama", "openai"};
 constexpr std::array<std::string_view, 4> kDistances{"Cosine", "Dot", "Euclid", "Manhattan"};
 constexpr std::array<std::string_view, 2> kLightragModes{"orchestrator", "direct"};
+constexpr std::array<std::string_view, 4> kSinkKinds{"orchestrator", "qdrant", "lightrag",
+                                                     "directory"};
+
+// A file system path, relative ones from the working directory. Any byte a file name may
+// hold is fine, except control characters, which are always a paste accident.
+std::string check_path(std::string_view path) {
+  if (std::any_of(path.begin(), path.end(), [](char c) {
+        const auto byte = static_cast<unsigned char>(c);
+        return byte < 0x20 || byte == 0x7f;
+      })) {
+    return "the path contains a control character";
+  }
+  return {};
+}
 
 template <auto kSection, auto kField>
 KeySpec text(std::string_view section, std::string_view name,
@@ -404,6 +418,32 @@ const std::vector<KeySpec>& table() {
     add_backend_address<&C::lightrag>(t, "lightrag");
     t.push_back(choice<&C::lightrag, &LightragConfig::mode>("lightrag", "mode", kLightragModes));
     add_backend_calls<&C::lightrag>(t, "lightrag");
+
+    using J = JobsConfig;
+    t.push_back(text<&C::jobs, &J::state_dir>("jobs", "state_dir", &check_path));
+    t.push_back(integer<&C::jobs, &J::queue_capacity>("jobs", "queue_capacity", 1, 1'000'000));
+    t.push_back(integer<&C::jobs, &J::crawl_concurrency>("jobs", "crawl_concurrency", 1, 256));
+    t.push_back(integer<&C::jobs, &J::ingest_concurrency>("jobs", "ingest_concurrency", 1, 256));
+    t.push_back(integer<&C::jobs, &J::retention>("jobs", "retention_ms", 1000, 365 * kDayMs));
+    t.push_back(integer<&C::jobs, &J::poll_after_s>("jobs", "poll_after_s", 1, 3600));
+    t.push_back(
+        integer<&C::jobs, &J::max_events_per_job>("jobs", "max_events_per_job", 1, 1'000'000));
+    t.push_back(
+        integer<&C::jobs, &J::max_upload_bytes>("jobs", "max_upload_bytes", kKiB, 16 * kGiB));
+    t.push_back(key<&C::jobs, &J::resume_running>("jobs", "resume_running", ValueKind::kBool));
+
+    using K = SinkConfig;
+    t.push_back(choice<&C::sink, &K::kind>("sink", "kind", kSinkKinds));
+    t.push_back(text<&C::sink, &K::directory>("sink", "directory", &check_path));
+    t.push_back(text<&C::sink, &K::collection>("sink", "collection", &check_collection, true));
+    t.push_back(integer<&C::sink, &K::chunk_tokens>("sink", "chunk_tokens", 16, 32'768));
+    t.push_back(
+        integer<&C::sink, &K::chunk_overlap_tokens>("sink", "chunk_overlap_tokens", 0, 32'767));
+    t.push_back(integer<&C::sink, &K::batch_documents>("sink", "batch_documents", 1, 10'000));
+    t.push_back(integer<&C::sink, &K::retry_budget>("sink", "retry_budget_ms", 0, 7 * kDayMs));
+    t.push_back(
+        integer<&C::sink, &K::retry_base_delay>("sink", "retry_base_delay_ms", 1, 10 * kMinuteMs));
+    t.push_back(integer<&C::sink, &K::retry_max_delay>("sink", "retry_max_delay_ms", 1, kHourMs));
     return t;
   }();
   return specs;

@@ -478,6 +478,96 @@ retry_base_delay_ms = 100
 
 # Range 1 to 600000. Default 5000 (5 s). Env SHIELD_MCP_LIGHTRAG_RETRY_MAX_DELAY_MS.
 retry_max_delay_ms = 5000
+
+[jobs]
+# The durable job engine behind crawl_web and ingest_doc: they answer at once with a job
+# id, and the work runs in the background. Jobs are journaled in SQLite, so no accepted
+# job is lost to a crash or a restart.
+
+# Directory of the job journal (jobs.db), each job's work files and the uploads. Relative
+# paths are taken from the working directory; created owner-only when missing. Only one
+# shield-mcp may use a directory at a time.
+# Default "shield-mcp-state". Env SHIELD_MCP_JOBS_STATE_DIR.
+state_dir = "shield-mcp-state"
+
+# Jobs that may wait for a runner; past it a new job is refused as busy, with a hint of
+# when to retry. Range 1 to 1000000. Default 1000. Env SHIELD_MCP_JOBS_QUEUE_CAPACITY.
+queue_capacity = 1000
+
+# Crawl jobs running at once. Range 1 to 256. Default 2.
+# Env SHIELD_MCP_JOBS_CRAWL_CONCURRENCY.
+crawl_concurrency = 2
+
+# Ingest jobs running at once. Range 1 to 256. Default 4.
+# Env SHIELD_MCP_JOBS_INGEST_CONCURRENCY.
+ingest_concurrency = 4
+
+# How long a finished job (succeeded, failed, cancelled or interrupted) stays queryable,
+# in milliseconds; then it is purged with its files. Range 1000 to 31536000000.
+# Default 604800000 (7 days). Env SHIELD_MCP_JOBS_RETENTION_MS.
+retention_ms = 604800000
+
+# Seconds a client is told to wait before polling a job (poll_after_s in the answer). In
+# seconds, not milliseconds, because clients see it as is. Range 1 to 3600.
+# Default 2. Env SHIELD_MCP_JOBS_POLL_AFTER_S.
+poll_after_s = 2
+
+# Status events kept per job, so GET /jobs/{id}/events can resume with Last-Event-ID; the
+# oldest go first. Range 1 to 1000000. Default 1000.
+# Env SHIELD_MCP_JOBS_MAX_EVENTS_PER_JOB.
+max_events_per_job = 1000
+
+# Largest document accepted by POST /ingest, in bytes. Range 1024 to 17179869184.
+# Default 104857600 (100 MiB). Env SHIELD_MCP_JOBS_MAX_UPLOAD_BYTES.
+max_upload_bytes = 104857600
+
+# After a crash, true resumes the jobs that were running (a job the daemon dies under
+# three times in a row is marked interrupted instead); false marks them interrupted at
+# once. Interrupted jobs can be retried. Default true. Env SHIELD_MCP_JOBS_RESUME_RUNNING.
+resume_running = true
+
+[sink]
+# Where crawl_web and ingest_doc deliver the documents they extract. Documents wait in
+# jobs.state_dir until the sink accepts them, so a sink outage loses no work.
+
+# "orchestrator" (POST /ingest-async, see [orchestrator]), "qdrant" (chunked, embedded by
+# [embedder] and upserted into [qdrant]), "lightrag" (POST /documents/texts, see
+# [lightrag]) or "directory" (Markdown files plus a manifest.jsonl, for offline use).
+# Default "orchestrator". Env SHIELD_MCP_SINK_KIND.
+kind = "orchestrator"
+
+# The directory sink's output directory; relative paths are taken from the working
+# directory. Default "shield-mcp-documents". Env SHIELD_MCP_SINK_DIRECTORY.
+directory = "shield-mcp-documents"
+
+# The qdrant sink's collection; "" uses qdrant.collection. Default "".
+# Env SHIELD_MCP_SINK_COLLECTION.
+collection = ""
+
+# The qdrant sink's chunk size: most tokens per chunk. Range 16 to 32768. Default 512.
+# Env SHIELD_MCP_SINK_CHUNK_TOKENS.
+chunk_tokens = 512
+
+# The qdrant sink's overlap: tokens of a chunk's end repeated at the start of the next.
+# Range 0 to 32767. Default 64. Env SHIELD_MCP_SINK_CHUNK_OVERLAP_TOKENS.
+chunk_overlap_tokens = 64
+
+# Documents sent to the sink per request. Range 1 to 10000. Default 16.
+# Env SHIELD_MCP_SINK_BATCH_DOCUMENTS.
+batch_documents = 16
+
+# How long, in milliseconds, one job keeps retrying a failing sink before it fails (its
+# documents stay kept for a retry of the job); 0 does not retry.
+# Range 0 to 604800000. Default 600000 (10 min). Env SHIELD_MCP_SINK_RETRY_BUDGET_MS.
+retry_budget_ms = 600000
+
+# Wait before the first sink retry; later waits grow up to retry_max_delay_ms.
+# Range 1 to 600000. Default 1000 (1 s). Env SHIELD_MCP_SINK_RETRY_BASE_DELAY_MS.
+retry_base_delay_ms = 1000
+
+# Longest wait between sink retries. Range 1 to 3600000. Default 60000 (1 min).
+# Env SHIELD_MCP_SINK_RETRY_MAX_DELAY_MS.
+retry_max_delay_ms = 60000
 )shield_toml";
 }
 

@@ -123,6 +123,35 @@ struct LightragConfig : BackendConfig {
   std::string mode = "orchestrator";
 };
 
+// The durable job engine behind crawl_web and ingest_doc (the HTTP 202 pattern).
+struct JobsConfig {
+  // The SQLite journal (jobs.db), the upload area and the document spool live here.
+  // Relative paths are taken from the working directory.
+  std::string state_dir = "shield-mcp-state";
+  std::size_t queue_capacity = 1'000;      // queued jobs; past it a submit is refused as busy
+  std::size_t crawl_concurrency = 2;       // crawl jobs running at once
+  std::size_t ingest_concurrency = 4;      // ingest jobs running at once
+  Millis retention{7 * 24 * 3'600'000};    // finished jobs stay queryable this long
+  std::int64_t poll_after_s = 2;           // poll_after_s in the 202 answer
+  std::size_t max_events_per_job = 1'000;  // SSE status events kept per job for resume
+  std::size_t max_upload_bytes = std::size_t{100} * 1024 * 1024;  // POST /ingest
+  // After a crash, a job that was running is resumed (true) or marked interrupted.
+  bool resume_running = true;
+};
+
+// Where extracted documents go.
+struct SinkConfig {
+  std::string kind = "orchestrator";               // orchestrator | qdrant | lightrag | directory
+  std::string directory = "shield-mcp-documents";  // directory sink: Markdown + manifest.jsonl
+  std::string collection;                          // qdrant sink; empty = [qdrant].collection
+  std::size_t chunk_tokens = 512;                  // qdrant sink: upper bound per chunk
+  std::size_t chunk_overlap_tokens = 64;           // qdrant sink: carried into the next chunk
+  std::size_t batch_documents = 16;                // documents per delivery request
+  Millis retry_budget{10 * 60'000};                // per job: how long a failing sink is retried
+  Millis retry_base_delay{1'000};
+  Millis retry_max_delay{60'000};
+};
+
 struct Config {
   ServerConfig server;
   MetricsConfig metrics;
@@ -132,6 +161,8 @@ struct Config {
   QdrantConfig qdrant;
   EmbedderConfig embedder;
   LightragConfig lightrag;
+  JobsConfig jobs;
+  SinkConfig sink;
 };
 
 }  // namespace shield::config
