@@ -61,7 +61,15 @@ std::string encode_cursor(std::string_view list, std::size_t offset) {
   return base64url(plain);
 }
 
-std::optional<std::size_t> decode_cursor(std::string_view list, std::string_view cursor) {
+std::string encode_text_cursor(std::string_view list, std::string_view position) {
+  std::string plain(kPrefix);
+  plain.append(list);
+  plain.push_back(':');
+  plain.append(position);
+  return base64url(plain);
+}
+
+std::optional<std::string> decode_text_cursor(std::string_view list, std::string_view cursor) {
   auto plain = unbase64url(cursor);
   if (!plain) return std::nullopt;
   std::string_view view(*plain);
@@ -72,6 +80,13 @@ std::optional<std::size_t> decode_cursor(std::string_view list, std::string_view
     return std::nullopt;
   }
   view.remove_prefix(list.size() + 1);
+  return std::string(view);
+}
+
+std::optional<std::size_t> decode_cursor(std::string_view list, std::string_view cursor) {
+  const auto position = decode_text_cursor(list, cursor);
+  if (!position) return std::nullopt;
+  const std::string_view view(*position);
   std::size_t offset = 0;
   const auto [end, ec] = std::from_chars(view.data(), view.data() + view.size(), offset);
   if (ec != std::errc() || end != view.data() + view.size() || view.empty()) return std::nullopt;

@@ -36,6 +36,17 @@ bool exists_stateless(const std::string& method) {
          method == "completion/complete";
 }
 
+// The task methods of each wire: 2025-11-25 has tasks/result and tasks/list, the
+// 2026-07-28 extension has tasks/update instead.
+bool is_task_method(const std::string& method) {
+  return method.rfind("tasks/", 0) == 0;
+}
+
+bool exists_task_method(const std::string& method, bool stateless) {
+  if (method == "tasks/get" || method == "tasks/cancel") return true;
+  return stateless ? method == "tasks/update" : method == "tasks/result" || method == "tasks/list";
+}
+
 bool exists_legacy(const std::string& method) {
   return method == "initialize" || method == "ping" || method == "logging/setLevel" ||
          method == "tools/list" || method == "tools/call" || method == "prompts/list" ||
@@ -106,11 +117,15 @@ Json missing_capabilities(const Json& required, const Json& declared) {
 // Engine
 
 Engine::Engine(EngineOptions options, Registry& registry, SessionStore& sessions,
-               boost::asio::any_io_executor executor, metrics::Metrics* metrics)
-    : impl_(std::make_shared<Impl>(std::move(options), registry, sessions, std::move(executor),
-                                   metrics)),
-      registry_(registry),
-      sessions_(sessions) {}
+               boost::asio::any_io_executor executor, metrics::Metrics* metrics,
+               std::shared_ptr<TaskStore> task_store)
+    : registry_(registry), sessions_(sessions) {
+  if (!task_store) {
+    task_store = InMemoryTaskStore::create(executor, SystemClock::instance(), options.tasks);
+  }
+  impl_ = std::make_shared<Impl>(std::move(options), registry, sessions, std::move(executor),
+                                 metrics, std::move(task_store));
+}
 
 const std::vector<std::string>& Engine::supported_versions() {
   return supported_protocol_versions();
@@ -260,7 +275,12 @@ std::optional<RpcError> Engine::Impl::check_stateless_meta(Call& call) const {
 
 void Engine::Impl::dispatch(const std::shared_ptr<Call>& call) {
   const std::string& method = call->method;
-  const bool known = call->stateless ? exists_stateless(method) : exists_legacy(method);
+  const bool task = is_task_method(method);
+  // Tasks exist on 2025-11-25 and in the 2026-07-28 extension, and only where some tool can
+  // run as one.
+  const bool known = task ? offers_tasks() && exists_task_method(method, call->stateless) &&
+                                (call->stateless || has_tool_execution(call->version))
+                          : (call->stateless ? exists_stateless(method) : exists_legacy(method));
   if (!known) {
     answer(*call, rpc_error(kMethodNotFound, "Method not found: " + method));
     return;
@@ -317,6 +337,8 @@ void Engine::Impl::dispatch(const std::shared_ptr<Call>& call) {
     start_async(call, {}, &Impl::get_prompt);
   } else if (method == "completion/complete") {
     start_async(call, {}, &Impl::complete_argument);
+  } else if (task) {
+    start_async(call, {}, &Impl::task_method);
   }
 }
 
@@ -381,7 +403,7 @@ Json Engine::Impl::server_info(const std::string& version) const {
   return info;
 }
 
-Json Engine::Impl::capabilities(bool stateless) const {
+Json Engine::Impl::capabilities(const std::string& version, bool stateless) const {
   Json caps = Json::object();
   caps["tools"] = stateless ? Json::object() : Json{{"listChanged", false}};
   caps["resources"] =
@@ -389,6 +411,17 @@ Json Engine::Impl::capabilities(bool stateless) const {
   caps["prompts"] = stateless ? Json::object() : Json{{"listChanged", false}};
   if (registry.completion()) caps["completions"] = Json::object();
   caps["logging"] = Json::object();
+  if (offers_tasks()) {
+    // 2026-07-28 replaces the 2025-11-25 `tasks` capability with the extension, and a server
+    // must not advertise both.
+    if (stateless) {
+      caps["extensions"] = Json{{kTasksExtension, Json::object()}};
+    } else if (has_tool_execution(version)) {
+      caps["tasks"] = Json{{"list", Json::object()},
+                           {"cancel", Json::object()},
+                           {"requests", {{"tools", {{"call", Json::object()}}}}}};
+    }
+  }
   return caps;
 }
 
@@ -413,7 +446,7 @@ Outcome Engine::Impl::initialize(const Call& call) const {
   session->set_negotiated(version, client_info, client_caps);
 
   Json result{{"protocolVersion", version},
-              {"capabilities", capabilities(false)},
+              {"capabilities", capabilities(version, false)},
               {"serverInfo", server_info(version)}};
   put_if_not_empty(result, "instructions", options.identity.instructions);
   return result;
@@ -424,7 +457,7 @@ Outcome Engine::Impl::discover(const Call&) const {
   for (const auto& v : supported_protocol_versions()) {
     if (is_stateless_protocol_version(v)) versions.push_back(v);
   }
-  Json caps = capabilities(true);
+  Json caps = capabilities(latest_protocol_version(), true);
   Json result{{"supportedVersions", std::move(versions)}, {"capabilities", std::move(caps)}};
   put_if_not_empty(result, "instructions", options.identity.instructions);
   return result;

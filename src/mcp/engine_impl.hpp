@@ -11,6 +11,7 @@
 #include <tl/expected.hpp>
 
 #include "shield/mcp/engine.hpp"
+#include "shield/mcp/task_store.hpp"
 
 namespace shield::mcp {
 
@@ -52,20 +53,25 @@ struct AsyncCall {
   std::string tool;  // tools/call only: the metrics label
 };
 
+// What running a tool produces: its answer, or a protocol-level error (a broken promise).
+using ToolOutcome = tl::expected<ToolResult, RpcError>;
+
 struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   Impl(EngineOptions opts, Registry& reg, SessionStore& store, boost::asio::any_io_executor exec,
-       metrics::Metrics* m)
+       metrics::Metrics* m, std::shared_ptr<TaskStore> task_store)
       : options(std::move(opts)),
         registry(reg),
         sessions(store),
         executor(std::move(exec)),
-        metrics(m) {}
+        metrics(m),
+        tasks(std::move(task_store)) {}
 
   EngineOptions options;
   Registry& registry;
   SessionStore& sessions;
   boost::asio::any_io_executor executor;
   metrics::Metrics* metrics;
+  std::shared_ptr<TaskStore> tasks;  // tasks of tools without a store of their own
 
   // Envelope and routing (engine.cpp).
   void handle_request(Json message, Json id, RequestScope scope);
@@ -78,7 +84,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   Json finish_result(const Call& call, Json result) const;
   // Stateless servers advertise no subscribe/listChanged: we do not serve
   // subscriptions/listen, and advertising them while answering it -32601 is a contradiction.
-  Json capabilities(bool stateless) const;
+  Json capabilities(const std::string& version, bool stateless) const;
   Json server_info(const std::string& version) const;
 
   // Methods answered at once (engine.cpp).
@@ -100,10 +106,38 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   void complete(const std::shared_ptr<AsyncCall>& state, Outcome outcome) const;
   void on_cancelled(const std::shared_ptr<AsyncCall>& state) const;
   boost::asio::awaitable<Outcome> call_tool(std::shared_ptr<AsyncCall> state);
+  // The handler with the engine's guarantees: exceptions become isError results, and a
+  // result that breaks the tool's outputSchema becomes -32603.
+  boost::asio::awaitable<ToolOutcome> run_tool(const ToolDefinition& tool,
+                                               const Registry::ToolSchemas& schemas, Json arguments,
+                                               ToolContext context, std::string request_key) const;
   boost::asio::awaitable<Outcome> read_resource(std::shared_ptr<AsyncCall> state);
   boost::asio::awaitable<Outcome> get_prompt(std::shared_ptr<AsyncCall> state);
   boost::asio::awaitable<Outcome> complete_argument(std::shared_ptr<AsyncCall> state);
   Json tool_result_json(const Call& call, ToolResult result) const;
+  // The caller's mistake in a tools/call: an isError result the model can read, or, when
+  // `as_error` (the client waits for a CreateTaskResult), -32602 carrying the same error.
+  Outcome refuse(const Call& call, bool as_error, ToolResult failure) const;
+
+  // Tasks (task_calls.cpp).
+  // Some tool can run as a task, so the task methods and capability are offered.
+  bool offers_tasks() const;
+  // Every store a task may live in: the engine's own first, then the tools' (each once).
+  std::vector<std::shared_ptr<TaskStore>> task_stores() const;
+  static TaskOwner task_owner(const Call& call);
+  // The tools/call half: starts `tool` as a task in its store and answers CreateTaskResult.
+  boost::asio::awaitable<Outcome> start_task(const Call& call, const ToolDefinition& tool,
+                                             Json arguments, ToolContext context,
+                                             std::optional<std::int64_t> requested_ttl_ms);
+  // What the in-memory store runs for a task: the tool, as run_tool runs it.
+  static boost::asio::awaitable<TaskOutcome> run_task_work(std::shared_ptr<const Impl> self,
+                                                           std::string name, Json arguments,
+                                                           ToolContext context);
+  // tasks/get, tasks/result, tasks/list, tasks/cancel and tasks/update.
+  boost::asio::awaitable<Outcome> task_method(std::shared_ptr<AsyncCall> state);
+  // The Task object on the wire of `call`; `detailed` adds 2026-07-28's inlined result,
+  // error and inputRequests (tasks/get).
+  Json task_json(const Call& call, const Task& task, bool detailed) const;
 };
 
 // Shared helpers.
@@ -113,5 +147,11 @@ const char* log_level_name(LogLevel level);
 std::optional<LogLevel> parse_log_level(const Json& name);
 // Optional string fields (title, description, mimeType) are left out rather than sent empty.
 void put_if_not_empty(Json& object, const char* key, const std::string& value);
+// The id of the 2026-07-28 tasks extension, as capabilities and _meta name it.
+inline constexpr const char* kTasksExtension = "io.modelcontextprotocol/tasks";
+// The client capabilities a call declared: `_meta`'s on 2026-07-28, the session's before.
+Json declared_client_capabilities(const Call& call);
+// A 2026-07-28 call declared the tasks extension in its clientCapabilities.
+bool declares_tasks_extension(const Call& call);
 
 }  // namespace shield::mcp

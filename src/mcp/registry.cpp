@@ -57,6 +57,19 @@ Result<void> Registry::add_tool(ToolDefinition tool) {
     return fail(ErrorCode::kInvalidArgument,
                 "tool '" + tool.name + "': annotations, execution and _meta must be objects");
   }
+  if (const auto support = tool.execution.find("taskSupport");
+      support != tool.execution.end() &&
+      (!support->is_string() ||
+       (*support != "forbidden" && *support != "optional" && *support != "required"))) {
+    return fail(ErrorCode::kInvalidArgument,
+                "tool '" + tool.name +
+                    "': execution.taskSupport must be \"forbidden\", \"optional\" or "
+                    "\"required\"");
+  }
+  if (tool.task_starter && !tool.task_store) {
+    return fail(ErrorCode::kInvalidArgument,
+                "tool '" + tool.name + "': a task_starter needs the task_store that tracks it");
+  }
   schemas_.emplace(tool.name, std::move(schemas));
   tools_.push_back(std::move(tool));
   return {};

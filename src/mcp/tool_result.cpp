@@ -21,4 +21,12 @@ ToolResult ToolResult::error(std::string code, std::string message, Json details
   return result;
 }
 
+TaskSupport task_support(const ToolDefinition& tool) {
+  const auto it = tool.execution.find("taskSupport");
+  if (it == tool.execution.end() || !it->is_string()) return TaskSupport::kForbidden;
+  if (*it == "optional") return TaskSupport::kOptional;
+  if (*it == "required") return TaskSupport::kRequired;
+  return TaskSupport::kForbidden;
+}
+
 }  // namespace shield::mcp

@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   try {
     shield::app::Daemon daemon(config);
     shield::conformance::register_fixture_tools(daemon.registry());
+    shield::conformance::register_fixture_task_tools(daemon.registry());
     shield::conformance::register_fixture_resources(daemon.registry());
     shield::conformance::register_fixture_prompts(daemon.registry());
     daemon.start();

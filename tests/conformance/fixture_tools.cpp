@@ -1,6 +1,7 @@
 // The conformance suite's fixture tools (names, arguments and outputs as its scenarios
 // check them). Sampling, elicitation and input-required fixtures are absent on purpose:
-// those features wait for a later issue and their scenarios are baselined.
+// those features wait for a later issue and their scenarios are baselined. The tasks
+// scenarios' tools are in fixture_task_tools.cpp.
 #include <chrono>
 #include <string>
 

@@ -23,6 +23,8 @@ inline void must(const Result<void>& added, const std::string& what) {
 }
 
 void register_fixture_tools(mcp::Registry& registry);
+// The tasks scenarios' tools (fixture_task_tools.cpp).
+void register_fixture_task_tools(mcp::Registry& registry);
 void register_fixture_resources(mcp::Registry& registry);
 void register_fixture_prompts(mcp::Registry& registry);
 

@@ -13,4 +13,9 @@ std::string encode_cursor(std::string_view list, std::size_t offset);
 // The offset, or nullopt when `cursor` was not made by encode_cursor for `list`.
 std::optional<std::size_t> decode_cursor(std::string_view list, std::string_view cursor);
 
+// The same for a position that is itself text (a page of someone else's paging, such as a
+// task store's own cursor).
+std::string encode_text_cursor(std::string_view list, std::string_view position);
+std::optional<std::string> decode_text_cursor(std::string_view list, std::string_view cursor);
+
 }  // namespace shield::mcp

@@ -14,8 +14,10 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include "shield/mcp/in_memory_task_store.hpp"
 #include "shield/mcp/registry.hpp"
 #include "shield/mcp/session.hpp"
+#include "shield/mcp/task_store.hpp"
 #include "shield/mcp/tool.hpp"
 #include "shield/util/cancellation.hpp"
 #include "shield/util/clock.hpp"
@@ -64,14 +66,26 @@ struct EngineOptions {
   ServerIdentity identity;
   std::size_t page_size = 50;         // items per list page; 0 means one page
   std::int64_t list_ttl_ms = 60'000;  // 2026-07-28 ttlMs of lists and server/discover
+  // The in-memory task store the engine makes when it is given none.
+  InMemoryTaskStoreOptions tasks;
 };
 
+// Tasks: tools whose execution.taskSupport is "optional" or "required" can run as tasks.
+// On 2025-11-25 a client asks for one with params.task and uses tasks/get, tasks/result,
+// tasks/list and tasks/cancel; on 2026-07-28 (extension io.modelcontextprotocol/tasks) the
+// server makes one whenever the request declares the extension, and the client uses
+// tasks/get, tasks/update and tasks/cancel. A tool's tasks live in its own task_store, or
+// else in the engine's `task_store`; tasks/* find a task in whichever store has it.
+//
 // Ownership: the registry and the session store are borrowed and must outlive every
 // handler the engine started (stop and drain the executor before destroying them).
 class Engine {
  public:
+  // `task_store`: where tasks of tools without a store of their own live; null makes an
+  // InMemoryTaskStore on the system clock with options.tasks.
   Engine(EngineOptions options, Registry& registry, SessionStore& sessions,
-         boost::asio::any_io_executor executor, metrics::Metrics* metrics = nullptr);
+         boost::asio::any_io_executor executor, metrics::Metrics* metrics = nullptr,
+         std::shared_ptr<TaskStore> task_store = nullptr);
 
   // Handles one JSON-RPC message: a request (answered exactly once through
   // scope.channel->respond, or ended by cancelled()), a notification (never answered), or

@@ -11,10 +11,13 @@
 #include <nlohmann/json.hpp>
 
 #include "shield/util/cancellation.hpp"
+#include "shield/util/error.hpp"
 
 namespace shield::mcp {
 
 using Json = nlohmann::json;
+
+class TaskStore;
 
 // Levels of notifications/message, in RFC 5424 order (debug lowest).
 enum class LogLevel { kDebug, kInfo, kNotice, kWarning, kError, kCritical, kAlert, kEmergency };
@@ -34,6 +37,12 @@ struct ToolContext {
   Json client_capabilities = Json::object();
   std::string request_id;  // for log correlation only
   boost::asio::any_io_executor executor;
+  // Asks the client for input mid-call: `requests` maps names to server-to-client requests
+  // ({"method": "elicitation/create", "params": {...}}), all outstanding at once; resolves to
+  // the client's answers under the same names. Only a task whose client can answer (2026-07-28
+  // tasks/update) gets them; anywhere else it fails at once with kFailedPrecondition, and a
+  // cancelled task fails it with kCancelled.
+  std::function<boost::asio::awaitable<Result<Json>>(Json requests)> request_input;
 };
 
 // A tools/call outcome. Bad input and backend trouble are results with is_error, not
@@ -50,6 +59,13 @@ struct ToolResult {
 
 using ToolHandler =
     std::function<boost::asio::awaitable<ToolResult>(Json arguments, ToolContext context)>;
+// Starts a task's work outside the process's memory (a durable job) and resolves to its id,
+// which becomes the task id; the tool's task_store then tracks it.
+using TaskStarter =
+    std::function<boost::asio::awaitable<Result<std::string>>(Json arguments, ToolContext context)>;
+
+// execution.taskSupport: whether tools/call may (or must) run the tool as a task.
+enum class TaskSupport { kForbidden, kOptional, kRequired };
 
 struct ToolDefinition {
   std::string name;
@@ -58,14 +74,24 @@ struct ToolDefinition {
   Json input_schema;  // JSON Schema (2020-12 dialect by default)
   std::optional<Json> output_schema;
   Json annotations =
-      Json::object();               // readOnlyHint, destructiveHint, idempotentHint, openWorldHint
-  Json execution = Json::object();  // e.g. {"taskSupport": "optional"} (jobs issue)
-  Json meta = Json::object();       // _meta on the tool listing
+      Json::object();  // readOnlyHint, destructiveHint, idempotentHint, openWorldHint
+  // {"taskSupport": "optional" | "required"} lets clients run the tool as a task (absent or
+  // "forbidden": never). Tasks of a tool without task_store run its handler in the engine's
+  // in-memory store.
+  Json execution = Json::object();
+  Json meta = Json::object();  // _meta on the tool listing
   // Client capabilities the tool cannot work without, e.g. {"sampling": {}}. A caller that
   // did not declare them gets -32021 on 2026-07-28 and an isError result on older revisions,
   // and the handler never runs.
   Json required_client_capabilities = Json::object();
-  ToolHandler handler;
+  ToolHandler handler;  // the direct call (and the task's work in the in-memory store)
+  // Where this tool's tasks live, when not in the engine's in-memory store (e.g. the daemon's
+  // jobs-backed store). Such a store starts the work with task_starter instead of handler.
+  std::shared_ptr<TaskStore> task_store;
+  TaskStarter task_starter;
 };
+
+// The tool's execution.taskSupport (kForbidden when absent or unknown).
+[[nodiscard]] TaskSupport task_support(const ToolDefinition& tool);
 
 }  // namespace shield::mcp
