@@ -42,13 +42,13 @@ BackendSet::BackendSet(boost::asio::io_context& io, const config::Config& config
 BackendSet::~BackendSet() = default;
 
 tools::ToolDependencies BackendSet::tool_dependencies(const config::Config& config) {
-  return tools::ToolDependencies{
-      .config = &config,
-      .qdrant = backends_.at("qdrant").get(),
-      .embedder = embedder_.get(),
-      .orchestrator = backends_.at("orchestrator").get(),
-      .lightrag = backends_.at("lightrag").get(),
-  };
+  tools::ToolDependencies dependencies;
+  dependencies.config = &config;
+  dependencies.qdrant = backends_.at("qdrant").get();
+  dependencies.embedder = embedder_.get();
+  dependencies.orchestrator = backends_.at("orchestrator").get();
+  dependencies.lightrag = backends_.at("lightrag").get();
+  return dependencies;
 }
 
 nlohmann::json BackendSet::readiness() const {

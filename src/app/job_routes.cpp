@@ -309,9 +309,9 @@ net::awaitable<void> serve_upload(std::shared_ptr<Context> context, http::Reques
     exchange->respond(engine_error(request, job.error(), ""));
     co_return;
   }
-  auto response =
-      json_answer(request, bhttp::status::accepted,
-                  accepted_body(*job, context->options.base_url, context->engine.poll_after_s()));
+  auto response = json_answer(
+      request, bhttp::status::accepted,
+      jobs::accepted_json(*job, context->options.base_url, context->engine.poll_after_s()));
   response.set(bhttp::field::location, std::string(kJobsPrefix) + job->id);
   exchange->respond(std::move(response));
 }
@@ -328,14 +328,6 @@ void spawn(const std::shared_ptr<Context>& context, net::awaitable<void> work) {
 }
 
 }  // namespace
-
-json accepted_body(const jobs::Job& job, std::string_view base_url, std::int64_t poll_after_s) {
-  return json{{"job_id", job.id},
-              {"status", "accepted"},
-              {"kind", jobs::to_string(job.kind)},
-              {"track_url", std::string(base_url) + std::string(kJobsPrefix) + job.id},
-              {"poll_after_s", poll_after_s}};
-}
 
 void add_job_routes(http::Router& router, jobs::JobEngine& engine, net::any_io_executor executor,
                     JobRoutesOptions options, UploadAcceptor accept_upload) {

@@ -108,4 +108,12 @@ Json Job::to_json() const {
   return out;
 }
 
+Json accepted_json(const Job& job, std::string_view base_url, std::int64_t poll_after_s) {
+  return Json{{"job_id", job.id},
+              {"status", "accepted"},
+              {"kind", to_string(job.kind)},
+              {"track_url", std::string(base_url) + "/jobs/" + job.id},
+              {"poll_after_s", poll_after_s}};
+}
+
 }  // namespace shield::jobs

@@ -49,10 +49,6 @@ struct JobRoutesOptions {
   std::chrono::milliseconds sse_keepalive{15'000};
 };
 
-// The 202 body an async tool and POST /ingest both answer with.
-[[nodiscard]] nlohmann::json accepted_body(const jobs::Job& job, std::string_view base_url,
-                                           std::int64_t poll_after_s);
-
 void add_job_routes(http::Router& router, jobs::JobEngine& engine,
                     boost::asio::any_io_executor executor, JobRoutesOptions options,
                     UploadAcceptor accept_upload);

@@ -67,4 +67,11 @@ struct JobEvent {
   Json job;  // Job::to_json() after the change
 };
 
+// The answer to an accepted submission, the same from an async tool and from POST /ingest
+// (the HTTP 202 pattern): {job_id, status: "accepted", kind, track_url, poll_after_s}.
+// `base_url`: where this daemon is reached, e.g. "http://127.0.0.1:8765" (no trailing
+// slash); track_url is base_url + "/jobs/" + id.
+[[nodiscard]] Json accepted_json(const Job& job, std::string_view base_url,
+                                 std::int64_t poll_after_s);
+
 }  // namespace shield::jobs

@@ -2,7 +2,9 @@
 // The daemon's tools, registered in one place. Each tool is one file under src/tools/ that
 // builds a ToolDefinition from its dependencies; adding a tool is that file plus one line in
 // register_tools().
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "shield/mcp/registry.hpp"
 #include "shield/util/error.hpp"
@@ -15,6 +17,15 @@ class Embedder;
 namespace shield::config {
 struct Config;
 }
+namespace shield::jobs {
+class JobEngine;
+}
+namespace shield::ingest {
+class Sink;
+}
+namespace shield::mcp {
+class TaskStore;
+}
 
 namespace shield::tools {
 
@@ -26,6 +37,14 @@ struct ToolDependencies {
   backend::Embedder* embedder = nullptr;
   backend::Backend* orchestrator = nullptr;
   backend::Backend* lightrag = nullptr;
+  // The durable job engine, the sink its documents go to, and the MCP task view of its jobs
+  // (tools that run as jobs declare it as their task store). Null in tests without jobs.
+  jobs::JobEngine* jobs = nullptr;
+  ingest::Sink* sink = nullptr;
+  mcp::TaskStore* job_tasks = nullptr;
+  // Where clients reach this daemon ("http://127.0.0.1:8765"), the prefix of track_url.
+  // A function: the listener binds (and learns its port) after the tools are registered.
+  std::function<std::string()> public_base_url;
 };
 
 Result<void> register_tools(mcp::Registry& registry, const ToolDependencies& dependencies);

@@ -105,5 +105,17 @@ TEST(JobJson, LeavesOutWhatHasNotHappenedYet) {
   EXPECT_EQ(json["remote_job_ids"], Json::array());
 }
 
+TEST(AcceptedJson, IsTheHttp202Body) {
+  Job job;
+  job.id = "job_abc";
+  job.kind = JobKind::kCrawl;
+  EXPECT_EQ(accepted_json(job, "http://127.0.0.1:8765", 3),
+            (Json{{"job_id", "job_abc"},
+                  {"status", "accepted"},
+                  {"kind", "crawl"},
+                  {"track_url", "http://127.0.0.1:8765/jobs/job_abc"},
+                  {"poll_after_s", 3}}));
+}
+
 }  // namespace
 }  // namespace shield::jobs
