@@ -8,6 +8,7 @@
 #include "shield/mcp/json_rpc.hpp"
 #include "shield/transport/media_types.hpp"
 #include "shield/transport/wire.hpp"
+#include "shield/util/base64.hpp"
 
 namespace shield::transport {
 namespace {
@@ -100,47 +101,7 @@ std::optional<Rejection> check_param_headers(const http::Request& request, const
   return std::nullopt;
 }
 
-int base64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
 }  // namespace
-
-std::optional<std::string> decode_base64_strict(std::string_view text) {
-  if (text.size() % 4 != 0) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() / 4 * 3);
-  for (std::size_t i = 0; i < text.size(); i += 4) {
-    const bool last = i + 4 == text.size();
-    int values[4];
-    int padding = 0;
-    for (int k = 0; k < 4; ++k) {
-      const char c = text[i + static_cast<std::size_t>(k)];
-      if (c == '=') {
-        // Padding only at the end of the last quantum, and at most two characters.
-        if (!last || k < 2) return std::nullopt;
-        ++padding;
-        values[k] = 0;
-        continue;
-      }
-      if (padding > 0) return std::nullopt;
-      values[k] = base64_value(c);
-      if (values[k] < 0) return std::nullopt;
-    }
-    const unsigned bits =
-        (static_cast<unsigned>(values[0]) << 18) | (static_cast<unsigned>(values[1]) << 12) |
-        (static_cast<unsigned>(values[2]) << 6) | static_cast<unsigned>(values[3]);
-    out.push_back(static_cast<char>((bits >> 16) & 0xFF));
-    if (padding < 2) out.push_back(static_cast<char>((bits >> 8) & 0xFF));
-    if (padding < 1) out.push_back(static_cast<char>(bits & 0xFF));
-  }
-  return out;
-}
 
 tl::expected<std::string, Rejection> admit_stateless(
     const http::Request& request, const Json& message, const mcp::Registry& registry,
@@ -171,6 +132,10 @@ tl::expected<std::string, Rejection> admit_stateless(
     const char* name_field = nullptr;
     if (method == "tools/call" || method == "prompts/get") name_field = "name";
     if (method == "resources/read") name_field = "uri";
+    // The tasks extension (SEP-2663) routes task calls by the task they name, too.
+    if (method == "tasks/get" || method == "tasks/update" || method == "tasks/cancel") {
+      name_field = "taskId";
+    }
     if (name_field != nullptr && params.contains(name_field) && params[name_field].is_string()) {
       const auto& expected = params[name_field].get_ref<const std::string&>();
       auto name_header = header(request, "Mcp-Name");

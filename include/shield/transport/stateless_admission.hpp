@@ -42,7 +42,4 @@ tl::expected<std::string, Rejection> admit_stateless(
 // answers, not transport failures).
 unsigned stateless_http_status(const mcp::Json& response);
 
-// Strict RFC 4648 Base64 (padding required, standard alphabet); nullopt when invalid.
-std::optional<std::string> decode_base64_strict(std::string_view text);
-
 }  // namespace shield::transport

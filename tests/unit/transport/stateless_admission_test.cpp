@@ -121,6 +121,28 @@ TEST_F(StatelessAdmission, McpNameMirrorsToolPromptAndResourceNames) {
             kHeaderMismatch);
 }
 
+TEST_F(StatelessAdmission, McpNameMirrorsTheTaskIdOfTaskCalls) {
+  for (const char* method : {"tasks/get", "tasks/update", "tasks/cancel"}) {
+    const auto call = message(method, Json{{"taskId", "job_abc"}});
+    EXPECT_EQ(
+        admit(headers({{"MCP-Protocol-Version", "2026-07-28"}, {"Mcp-Method", method}}), call),
+        kHeaderMismatch)
+        << method;
+    EXPECT_EQ(admit(headers({{"MCP-Protocol-Version", "2026-07-28"},
+                             {"Mcp-Method", method},
+                             {"Mcp-Name", "job_other"}}),
+                    call),
+              kHeaderMismatch)
+        << method;
+    EXPECT_EQ(admit(headers({{"MCP-Protocol-Version", "2026-07-28"},
+                             {"Mcp-Method", method},
+                             {"Mcp-Name", "job_abc"}}),
+                    call),
+              kAdmitted)
+        << method;
+  }
+}
+
 TEST_F(StatelessAdmission, MetaMustCarryVersionAndCapabilities) {
   const auto request =
       headers({{"MCP-Protocol-Version", "2026-07-28"}, {"Mcp-Method", "server/discover"}});
@@ -213,18 +235,6 @@ TEST(StatelessHttpStatus, MapsTransportErrorsAndLeavesAnswersAt200) {
   EXPECT_EQ(stateless_http_status(error(-32603)), 200u);
   EXPECT_EQ(stateless_http_status(Json{{"jsonrpc", "2.0"}, {"id", 1}, {"result", Json::object()}}),
             200u);
-}
-
-TEST(Base64, DecodesStrictRfc4648Only) {
-  EXPECT_EQ(decode_base64_strict("SGVsbG8="), "Hello");
-  EXPECT_EQ(decode_base64_strict("SGVsbG8h"), "Hello!");
-  EXPECT_EQ(decode_base64_strict("SGU="), "He");
-  EXPECT_EQ(decode_base64_strict("SA=="), "H");
-  EXPECT_EQ(decode_base64_strict(""), "");
-  for (const char* bad :
-       {"SGVsbG8", "SGVs!!!bG8=", "S===", "SG=VsbG8", "SGVsbG8=SGVs", "SGV sbG8="}) {
-    EXPECT_FALSE(decode_base64_strict(bad).has_value()) << bad;
-  }
 }
 
 }  // namespace
