@@ -362,6 +362,7 @@ const std::vector<KeySpec>& table() {
     t.push_back(
         integer<&C::server, &S::shutdown_grace>("server", "shutdown_grace_ms", 0, 10 * kMinuteMs));
     t.push_back(integer<&C::server, &S::sse_keepalive>("server", "sse_keepalive_ms", 1, kHourMs));
+    t.push_back(text<&C::server, &S::public_url>("server", "public_url", &check_url, true));
 
     t.push_back(key<&C::metrics, &MetricsConfig::enabled>("metrics", "enabled", ValueKind::kBool));
     t.push_back(

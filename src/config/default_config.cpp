@@ -95,6 +95,11 @@ shutdown_grace_ms = 10000
 # open. Range 1 to 3600000. Default 15000 (15 s). Env SHIELD_MCP_SERVER_SSE_KEEPALIVE_MS.
 sse_keepalive_ms = 15000
 
+# How clients reach this daemon, e.g. "https://mcp.example.com" behind a reverse proxy:
+# the prefix of track_url in the answers of async tools and POST /ingest. Empty means
+# http:// plus the bound listen address. Default "". Env SHIELD_MCP_SERVER_PUBLIC_URL.
+public_url = ""
+
 [metrics]
 # Serve Prometheus metrics (GET /metrics) on their own listener.
 # Default true. Env SHIELD_MCP_METRICS_ENABLED (true or false).

@@ -39,6 +39,9 @@ struct ServerConfig {
   std::vector<Secret> auth_tokens;           // bearer tokens; empty = no auth
   Millis shutdown_grace{10'000};
   Millis sse_keepalive{15'000};  // comment line on idle SSE streams
+  // How clients reach this daemon (the prefix of track_url in job answers); empty = the
+  // bound listen address over http.
+  std::string public_url;
 };
 
 struct MetricsConfig {

@@ -88,6 +88,7 @@ allowed_origins = ["https://app.example.com"]
 auth_tokens = ["literal-token"]
 shutdown_grace_ms = 0
 sse_keepalive_ms = 500
+public_url = "https://mcp.example.com/shield"
 
 [metrics]
 enabled = false
@@ -126,6 +127,7 @@ list_ttl_ms = 0
   EXPECT_THAT(testing::token_values(c), ElementsAre("literal-token"));
   EXPECT_EQ(c.server.shutdown_grace, Millis(0));
   EXPECT_EQ(c.server.sse_keepalive, Millis(500));
+  EXPECT_EQ(c.server.public_url, "https://mcp.example.com/shield");
   EXPECT_FALSE(c.metrics.enabled);
   EXPECT_EQ(c.metrics.listen.to_string(), "0.0.0.0:9191");
   EXPECT_EQ(c.logging.level, "debug");
@@ -279,6 +281,13 @@ TEST(ConfigErrors, AllowListEntriesMustBeHostsAndOrigins) {
               HasSubstr("server.allowed_hosts: entry 1: entries must not be empty"));
   EXPECT_THAT(error_of("[mcp]\nserver_name = \"\"\n"),
               HasSubstr("mcp.server_name: must not be empty"));
+}
+
+TEST(ConfigErrors, PublicUrlMustBeAnHttpUrl) {
+  EXPECT_THAT(error_of("[server]\npublic_url = \"mcp.example.com\"\n"),
+              HasSubstr("server.public_url: 'mcp.example.com' is not an http:// or https:// URL"));
+  EXPECT_THAT(error_of("[server]\npublic_url = \"https://mcp.example.com/?x=1\"\n"),
+              HasSubstr("must not have a query or fragment"));
 }
 
 TEST(ConfigErrors, EveryProblemIsReportedOnItsOwnLine) {

@@ -60,7 +60,7 @@ TEST(DefaultConfigToml, EmbeddedTextLoadsToExactlyTheBuiltInDefaults) {
 TEST(RenderConfig, ListsEveryKeyInTheShippedFilesOrder) {
   const auto rendered = assigned_keys(render_config(Config{}));
   EXPECT_EQ(rendered, assigned_keys(default_config_toml()));
-  EXPECT_EQ(rendered.size(), 125u);
+  EXPECT_EQ(rendered.size(), 126u);
 }
 
 TEST(RenderConfig, DefaultsRoundTrip) {
