@@ -40,7 +40,6 @@ using detail::AcceptQueue;
 using detail::WakeUp;
 using std::chrono::milliseconds;
 
-constexpr std::string_view kShutdownReason = "shutdown";
 constexpr std::string_view kCancelReason = "cancelled by request";
 constexpr std::int64_t kMaxRetryAfterS = 3'600;
 

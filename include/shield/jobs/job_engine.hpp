@@ -41,6 +41,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -56,6 +57,10 @@ class Registry;
 }
 
 namespace shield::jobs {
+
+// The cancellation reason stop() trips running jobs with: a runner that sees it keeps what a
+// resumed run needs (the job runs again at the next start).
+inline constexpr std::string_view kShutdownReason = "shutdown";
 
 // What a runner gets. Threading: the callbacks may be called from any thread.
 struct JobContext {
