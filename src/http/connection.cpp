@@ -135,8 +135,12 @@ void Connection::do_read() {
   // Beast compares Content-Length with the limit while it parses the head, before the
   // route is known: start from the largest limit any path has, narrow it in on_head().
   body_limit_ = limits().max_body_bytes;
+  body_limit_setting_ = "server.max_body_bytes";
   for (const auto& rule : limits().body_limit_rules) {
-    body_limit_ = std::max(body_limit_, rule.max_body_bytes);
+    if (rule.max_body_bytes > body_limit_) {
+      body_limit_ = rule.max_body_bytes;
+      if (!rule.setting.empty()) body_limit_setting_ = rule.setting;
+    }
   }
   parser_->body_limit(body_limit_);
   parser_->header_limit(static_cast<std::uint32_t>(
@@ -192,6 +196,7 @@ void Connection::on_head(const error_code& ec) {
   arm_read_deadline(limits().body_timeout);
   const auto& head = parser_->get();
   body_limit_ = limits().body_limit_for(head.target());
+  body_limit_setting_ = limits().body_limit_setting_for(head.target());
   if (const auto length = parser_->content_length(); length && *length > body_limit_) {
     read_stopped(bhttp::error::body_limit);
     return;
@@ -253,8 +258,9 @@ void Connection::on_read_error(const error_code& ec) {
   }
   if (ec == bhttp::error::body_limit) {
     answer_and_close(
-        413, error_body(ErrorCode::kResourceExhausted,
-                        "request body exceeds the limit of " + describe_limit(body_limit_)));
+        413, error_body(ErrorCode::kResourceExhausted, "request body exceeds the limit of " +
+                                                           describe_limit(body_limit_) + " (" +
+                                                           std::string(body_limit_setting_) + ")"));
     return;
   }
   if (ec == bhttp::error::header_limit) {

@@ -133,6 +133,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   std::size_t body_limit_ = 0;  // of the request being read: the route may raise it
+  std::string_view body_limit_setting_ = "server.max_body_bytes";  // named in the 413
   std::deque<Slot> slots_;
   std::uint64_t next_seq_ = 0;
 

@@ -24,6 +24,17 @@ std::size_t ServerLimits::body_limit_for(std::string_view target) const {
   return max_body_bytes;
 }
 
+std::string_view ServerLimits::body_limit_setting_for(std::string_view target) const {
+  const std::string_view path = target.substr(0, target.find('?'));
+  for (const BodyLimitRule& rule : body_limit_rules) {
+    if (path.substr(0, rule.path_prefix.size()) == rule.path_prefix) {
+      if (!rule.setting.empty()) return rule.setting;
+      break;
+    }
+  }
+  return "server.max_body_bytes";
+}
+
 struct Server::Impl : detail::ServerCore {
   using ServerCore::ServerCore;
 };

@@ -27,12 +27,16 @@ namespace shield::http {
 struct BodyLimitRule {
   std::string path_prefix;
   std::size_t max_body_bytes = 0;
+  std::string setting;  // what sets the limit, named in the 413 message, e.g. a config key
 };
 
 struct ServerLimits {
   std::size_t max_body_bytes = std::size_t{4} * 1024 * 1024;
   std::vector<BodyLimitRule> body_limit_rules;  // first match wins; else max_body_bytes
   [[nodiscard]] std::size_t body_limit_for(std::string_view target) const;
+  // The setting behind body_limit_for(target) ("server.max_body_bytes" unless a rule names
+  // another).
+  [[nodiscard]] std::string_view body_limit_setting_for(std::string_view target) const;
   std::size_t max_header_bytes = std::size_t{16} * 1024;
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds body_timeout{30'000};

@@ -442,7 +442,7 @@ TEST(ServerTest, ExpectContinueIsHonoured) {
 TEST(ServerTest, ABodyLimitRuleRaisesTheLimitForItsPathOnly) {
   auto limits = fast_limits();
   limits.max_body_bytes = 1024;
-  limits.body_limit_rules.push_back({"/ingest", 8192});
+  limits.body_limit_rules.push_back({"/ingest", 8192, "jobs.max_upload_bytes"});
   ServerHarness harness(limits, echo_handler());
   {
     RawClient client(harness.port());
@@ -457,7 +457,9 @@ TEST(ServerTest, ABodyLimitRuleRaisesTheLimitForItsPathOnly) {
     auto response = client.read_response();
     ASSERT_TRUE(response);
     EXPECT_EQ(response->result_int(), 413U);
-    EXPECT_NE(response->body().find("8 KiB (8192 bytes)"), std::string::npos) << response->body();
+    EXPECT_NE(response->body().find("8 KiB (8192 bytes) (jobs.max_upload_bytes)"),
+              std::string::npos)
+        << response->body();
   }
   {
     RawClient client(harness.port());
@@ -465,7 +467,9 @@ TEST(ServerTest, ABodyLimitRuleRaisesTheLimitForItsPathOnly) {
     auto response = client.read_response();
     ASSERT_TRUE(response);
     EXPECT_EQ(response->result_int(), 413U);
-    EXPECT_NE(response->body().find("1 KiB (1024 bytes)"), std::string::npos) << response->body();
+    EXPECT_NE(response->body().find("1 KiB (1024 bytes) (server.max_body_bytes)"),
+              std::string::npos)
+        << response->body();
   }
 }
 
