@@ -4,18 +4,22 @@
 
 #include <atomic>
 #include <csignal>
+#include <future>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_future.hpp>
 #include <nlohmann/json.hpp>
 
 #include "shield/app/backend_set.hpp"
 #include "shield/app/health_routes.hpp"
+#include "shield/app/job_services.hpp"
 #include "shield/build_info.hpp"
 #include "shield/http/router.hpp"
 #include "shield/http/server.hpp"
@@ -29,6 +33,21 @@
 namespace shield::app {
 namespace asio = boost::asio;
 
+namespace {
+
+// Runs `work` on `io` from the main thread before the daemon's threads start, so start-up
+// steps that are coroutines (job recovery) finish before the first request is accepted.
+template <class T>
+T run_before_serving(asio::io_context& io, asio::awaitable<T> work) {
+  auto done = asio::co_spawn(io, std::move(work), asio::use_future);
+  while (done.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+    if (io.run_one() == 0) break;
+  }
+  return done.get();
+}
+
+}  // namespace
+
 struct Daemon::Impl {
   config::Config config;
   unsigned threads;
@@ -37,6 +56,8 @@ struct Daemon::Impl {
   mcp::Registry registry;
   mcp::SessionStore sessions;
   std::unique_ptr<BackendSet> backends;
+  // After the backends (its sink calls them) and before the engine (its tools use the jobs).
+  std::unique_ptr<JobServices> jobs;
   std::unique_ptr<mcp::Engine> engine;
   std::unique_ptr<transport::StreamableHttpTransport> transport;
   std::unique_ptr<http::Router> router;
@@ -61,8 +82,10 @@ struct Daemon::Impl {
 
   void build_engine() {
     backends = std::make_unique<BackendSet>(io, config, metrics);
-    if (auto registered = tools::register_tools(registry, backends->tool_dependencies(config));
-        !registered) {
+    tools::ToolDependencies dependencies = backends->tool_dependencies(config);
+    jobs = std::make_unique<JobServices>(io, config, dependencies, metrics);
+    jobs->add_to(dependencies, [this] { return public_base_url(); });
+    if (auto registered = tools::register_tools(registry, dependencies); !registered) {
       throw std::runtime_error("cannot register tools: " + registered.error().message);
     }
     for (const auto& tool : registry.tools()) metrics.declare_tool(tool.name);
@@ -76,6 +99,24 @@ struct Daemon::Impl {
         std::make_unique<mcp::Engine>(options, registry, sessions, io.get_executor(), &metrics);
   }
 
+  // Recovers the job journal: what was queued or running before a crash or a restart runs
+  // again before anything new is accepted.
+  void start_jobs() {
+    auto recovered = run_before_serving(io, jobs->start());
+    if (!recovered) {
+      throw std::runtime_error("cannot start the job engine: " + recovered.error().message);
+    }
+  }
+
+  // The prefix of track_url: server.public_url, else the bound MCP address. Without an HTTP
+  // listener (stdio) and no public_url, track_url stays a path.
+  std::string public_base_url() const {
+    std::string url = config.server.public_url;
+    if (url.empty() && mcp_server) url = "http://" + mcp_bound.to_string();
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    return url;
+  }
+
   void start_mcp_listener() {
     transport = std::make_unique<transport::StreamableHttpTransport>(io, *engine, config, &metrics);
     router = std::make_unique<http::Router>(http::AccessPolicy(config.server, config.server.listen),
@@ -85,6 +126,7 @@ struct Daemon::Impl {
                        std::string principal) {
                   transport->handle(std::move(request), std::move(exchange), principal);
                 });
+    jobs->add_routes(*router, [this] { return public_base_url(); });
     add_health_routes(*router, HealthSources{
                                    .listeners = [this] { return listeners_json(); },
                                    .sessions = [this] { return sessions.size(); },
@@ -92,8 +134,12 @@ struct Daemon::Impl {
                                    .backends = [this] { return backends->readiness(); },
                                    .degraded = [this] { return backends->degraded(); },
                                });
+    http::ServerLimits limits = http::ServerLimits::from(config.server);
+    // Uploads are documents, far larger than any JSON-RPC message.
+    limits.body_limit_rules.push_back(
+        {"/ingest", config.jobs.max_upload_bytes, "jobs.max_upload_bytes"});
     mcp_server = std::make_unique<http::Server>(
-        io, "mcp", http::ServerLimits::from(config.server),
+        io, "mcp", std::move(limits),
         [this](http::Request request, std::shared_ptr<http::Exchange> exchange) {
           (*router)(std::move(request), std::move(exchange));
         });
@@ -156,8 +202,9 @@ struct Daemon::Impl {
     });
   }
 
-  // Stop accepting, let in-flight calls finish within the grace period, then close what is
-  // left and let io.run() return.
+  // Stop accepting, let in-flight calls finish and running jobs step back (they stay queued
+  // for the next start) within the grace period, then close what is left and let io.run()
+  // return.
   void begin_shutdown() {
     if (stopping.exchange(true)) return;
     signals.cancel();
@@ -172,12 +219,16 @@ struct Daemon::Impl {
       if (metrics_server) metrics_server->close_all();
       io.stop();
     };
+    // Finish once the connections drained (HTTP) and the jobs stopped.
+    auto waiting = std::make_shared<std::atomic<int>>(mcp_server ? 2 : 1);
+    auto one_done = [this, waiting, finish] {
+      if (waiting->fetch_sub(1) == 1) asio::post(io, finish);
+    };
     if (mcp_server) mcp_server->stop_accepting();
     if (metrics_server) metrics_server->stop_accepting();
-    if (!mcp_server) {
-      asio::post(io, finish);
-      return;
-    }
+    asio::co_spawn(io, jobs->stop(config.server.shutdown_grace),
+                   [one_done](const std::exception_ptr&) { one_done(); });
+    if (!mcp_server) return;
     // Streams that carry no call (GET streams) would otherwise hold the drain open.
     if (transport) transport->close_idle_streams();
     grace_timer.expires_after(config.server.shutdown_grace);
@@ -187,7 +238,7 @@ struct Daemon::Impl {
                    config.server.shutdown_grace.count());
       finish();
     });
-    mcp_server->drain([this, finish] { asio::post(io, finish); });
+    mcp_server->drain(one_done);
   }
 
   void run_threads() {
@@ -208,6 +259,7 @@ mcp::Registry& Daemon::registry() {
 
 void Daemon::start() {
   impl_->build_engine();
+  impl_->start_jobs();
   impl_->start_mcp_listener();
   impl_->start_metrics_listener(true);
   impl_->watch_signals();
@@ -230,6 +282,7 @@ int Daemon::run() {
 
 int Daemon::run_stdio() {
   impl_->build_engine();
+  impl_->start_jobs();
   impl_->start_metrics_listener(false);
   impl_->watch_signals();
   impl_->started = true;

@@ -26,6 +26,7 @@ namespace {
 
 constexpr std::string_view kJobsPrefix = "/jobs/";
 constexpr std::string_view kEventsSuffix = "/events";
+constexpr std::string_view kRetrySuffix = "/retry";
 constexpr std::size_t kMaxIdLength = 128;
 constexpr std::array<std::string_view, 6> kDocTypes = {"auto", "pdf", "docx", "txt", "md", "html"};
 
@@ -120,8 +121,10 @@ class JobEventStream : public std::enable_shared_from_this<JobEventStream> {
     stream_->on_closed([self = shared_from_this()] { self->stop(); });
   }
 
-  // Sends the replay, then whatever arrived live meanwhile.
-  void replay(const std::vector<jobs::JobEvent>& events, std::uint64_t after_seq) {
+  // Sends the replay, then whatever arrived live meanwhile. `job_final`: the job had ended
+  // before the stream opened, so no live event will come; the stream ends after the replay
+  // even when the client already saw the final event (a resume after the end).
+  void replay(const std::vector<jobs::JobEvent>& events, std::uint64_t after_seq, bool job_final) {
     std::vector<jobs::JobEvent> pending;
     {
       std::lock_guard lock(mutex_);
@@ -130,6 +133,10 @@ class JobEventStream : public std::enable_shared_from_this<JobEventStream> {
       replayed_ = true;
       pending.swap(pending_);
       for (const auto& event : pending) send_locked(event);
+      if (job_final && !closed_) {
+        closed_ = true;
+        stream_->close();
+      }
     }
     arm_keepalive();
   }
@@ -243,6 +250,25 @@ net::awaitable<void> serve_job(std::shared_ptr<Context> context, http::Request r
   exchange->respond(json_answer(request, bhttp::status::ok, job->to_json()));
 }
 
+// POST /jobs/{id}/retry: a failed or interrupted job goes back in the queue (its extracted
+// documents are still in its spool, so only what is left is redone).
+net::awaitable<void> serve_retry(std::shared_ptr<Context> context, http::Request request,
+                                 std::shared_ptr<http::Exchange> exchange, std::string id,
+                                 std::string caller) {
+  auto job = co_await visible_job(*context, request, *exchange, id, caller);
+  if (!job) co_return;
+  auto retried = co_await context->engine.retry(id);
+  if (!retried) {
+    exchange->respond(engine_error(request, retried.error(), id));
+    co_return;
+  }
+  http::Response response = json_answer(
+      request, bhttp::status::accepted,
+      jobs::accepted_json(*retried, context->options.base_url(), context->engine.poll_after_s()));
+  response.set(bhttp::field::location, std::string(kJobsPrefix) + retried->id);
+  exchange->respond(std::move(response));
+}
+
 net::awaitable<void> serve_events(std::shared_ptr<Context> context, http::Request request,
                                   std::shared_ptr<http::Exchange> exchange, std::string id,
                                   std::string caller) {
@@ -264,7 +290,7 @@ net::awaitable<void> serve_events(std::shared_ptr<Context> context, http::Reques
     stream->close();
     co_return;
   }
-  events->replay(*replay, after);
+  events->replay(*replay, after, jobs::is_final(job->state));
 }
 
 net::awaitable<void> serve_upload(std::shared_ptr<Context> context, http::Request request,
@@ -282,6 +308,10 @@ net::awaitable<void> serve_upload(std::shared_ptr<Context> context, http::Reques
   const http::FormPart* file = http::find_part(*parts, "file");
   if (file == nullptr || !file->filename) {
     bad_request("the form needs a file part: name=\"file\" with a filename");
+    co_return;
+  }
+  if (file->data.empty()) {
+    bad_request("the file part '" + *file->filename + "' is empty: there is nothing to ingest");
     co_return;
   }
   IngestUpload upload;
@@ -311,7 +341,7 @@ net::awaitable<void> serve_upload(std::shared_ptr<Context> context, http::Reques
   }
   auto response = json_answer(
       request, bhttp::status::accepted,
-      jobs::accepted_json(*job, context->options.base_url, context->engine.poll_after_s()));
+      jobs::accepted_json(*job, context->options.base_url(), context->engine.poll_after_s()));
   response.set(bhttp::field::location, std::string(kJobsPrefix) + job->id);
   exchange->respond(std::move(response));
 }
@@ -337,9 +367,14 @@ void add_job_routes(http::Router& router, jobs::JobEngine& engine, net::any_io_e
              [context](http::Request request, std::shared_ptr<http::Exchange> exchange,
                        std::string caller) {
                std::string_view rest = path_of(request.target()).substr(kJobsPrefix.size());
-               const bool events = rest.size() > kEventsSuffix.size() &&
-                                   rest.substr(rest.size() - kEventsSuffix.size()) == kEventsSuffix;
+               const auto ends_with = [&rest](std::string_view suffix) {
+                 return rest.size() > suffix.size() &&
+                        rest.substr(rest.size() - suffix.size()) == suffix;
+               };
+               const bool events = ends_with(kEventsSuffix);
+               const bool retry = !events && ends_with(kRetrySuffix);
                if (events) rest.remove_suffix(kEventsSuffix.size());
+               if (retry) rest.remove_suffix(kRetrySuffix.size());
                std::string id(rest);
                if (!valid_id(id)) {
                  exchange->respond(not_found(request, id.substr(0, kMaxIdLength)));
@@ -353,6 +388,15 @@ void add_job_routes(http::Router& router, jobs::JobEngine& engine, net::any_io_e
                  }
                  spawn(context, serve_events(context, std::move(request), std::move(exchange),
                                              std::move(id), std::move(caller)));
+                 return;
+               }
+               if (retry) {
+                 if (method != bhttp::verb::post) {
+                   exchange->respond(method_not_allowed(request, "POST"));
+                   return;
+                 }
+                 spawn(context, serve_retry(context, std::move(request), std::move(exchange),
+                                            std::move(id), std::move(caller)));
                  return;
                }
                if (method != bhttp::verb::get && method != bhttp::verb::delete_) {

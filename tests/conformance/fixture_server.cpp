@@ -7,8 +7,11 @@
 // serves until SIGTERM/SIGINT.
 #include <spdlog/spdlog.h>
 
+#include <stdlib.h>
+
 #include <cstring>
 #include <exception>
+#include <filesystem>
 #include <iostream>
 #include <string>
 
@@ -39,6 +42,23 @@ int main(int argc, char** argv) {
   config.server.threads = 2;
   config.metrics.enabled = false;
   config.mcp.server_name = "shield-mcp-conformance-fixture";
+  // The daemon always opens a job journal; the fixture's own goes in a fresh directory, so
+  // runs never share (or lock) one.
+  std::string state_dir =
+      (std::filesystem::temp_directory_path() / "shield-fixture-XXXXXX").string();
+  if (::mkdtemp(state_dir.data()) == nullptr) {
+    std::cerr << "conformance_fixture: cannot create a state directory under "
+              << std::filesystem::temp_directory_path() << "\n";
+    return 2;
+  }
+  config.jobs.state_dir = state_dir;
+  struct RemoveOnExit {
+    std::string path;
+    ~RemoveOnExit() {
+      std::error_code ignored;
+      std::filesystem::remove_all(path, ignored);
+    }
+  } remove_state{state_dir};
   if (auto logging = shield::setup_logging("info", "text"); !logging) {
     std::cerr << "conformance_fixture: " << logging.error().message << "\n";
     return 2;

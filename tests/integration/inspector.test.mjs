@@ -90,6 +90,9 @@ test('Inspector CLI calls qdrant_store then qdrant_find against the fakes', asyn
 
 test('Inspector CLI over stdio', async () => {
   assertCatalog(await inspector([
-    '--method', 'tools/list', '--', BIN, '--stdio', '--metrics-listen', '127.0.0.1:0',
+    '--method', 'tools/list',
+    // The daemon's job journal goes to a scratch directory, not the working directory.
+    '-e', `SHIELD_MCP_JOBS_STATE_DIR=${tempDir('shield-state-')}`,
+    '--', BIN, '--stdio', '--metrics-listen', '127.0.0.1:0',
   ]));
 });

@@ -1,7 +1,7 @@
 // End to end with the official TypeScript SDK client, over Streamable HTTP and over stdio.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BIN, startDaemon } from './lib/daemon.mjs';
+import { BIN, startDaemon, tempDir } from './lib/daemon.mjs';
 import { Client, StdioClientTransport, StreamableHTTPClientTransport } from './lib/sdk.mjs';
 
 async function exercise(client) {
@@ -34,7 +34,11 @@ test('SDK client over stdio: JSON-RPC on stdout, logs on stderr only', async () 
   const transport = new StdioClientTransport({
     command: BIN,
     args: ['--stdio', '--metrics-listen', '127.0.0.1:0'],
-    env: { PATH: process.env.PATH, SHIELD_MCP_LOGGING_LEVEL: 'debug' },
+    env: {
+      PATH: process.env.PATH,
+      SHIELD_MCP_LOGGING_LEVEL: 'debug',
+      SHIELD_MCP_JOBS_STATE_DIR: tempDir('shield-state-'),
+    },
     stderr: 'pipe',
   });
   let stderr = '';

@@ -5,6 +5,8 @@
 //                             seq, so Last-Event-ID resumes; the stream ends after the
 //                             final state
 //   DELETE /jobs/{id}         cancel; answers the job
+//   POST   /jobs/{id}/retry   a failed or interrupted job back in the queue; 202 like an
+//                             accepted upload (409 for a job in any other state)
 //   POST   /ingest            multipart/form-data upload (file, doc_type?, metadata?),
 //                             answered 202 with {job_id, status, track_url, poll_after_s}
 // A job is visible only to the principal that submitted it: any other caller gets the
@@ -44,8 +46,9 @@ using UploadAcceptor =
     std::function<boost::asio::awaitable<Result<jobs::Job>>(IngestUpload upload)>;
 
 struct JobRoutesOptions {
-  // Prefix of track_url, e.g. "http://127.0.0.1:8765" (no trailing slash).
-  std::string base_url;
+  // Prefix of track_url, e.g. "http://127.0.0.1:8765" (no trailing slash). A function: the
+  // listener learns its port after the routes are added.
+  std::function<std::string()> base_url;
   std::chrono::milliseconds sse_keepalive{15'000};
 };
 

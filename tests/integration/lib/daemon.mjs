@@ -21,7 +21,7 @@ export function writeConfig(text) {
 // Runs the binary to completion (for --version, --check-config, ...).
 export function runOnce(args, { env = {}, timeoutMs = 10_000 } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(BIN, args, { env: { ...cleanEnv(), ...env } });
+    const child = spawn(BIN, args, { env: daemonEnv(env) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -37,11 +37,13 @@ export function runOnce(args, { env = {}, timeoutMs = 10_000 } = {}) {
   });
 }
 
-// The daemon must not see the developer's SHIELD_MCP_* variables.
-function cleanEnv() {
-  const env = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SHIELD_MCP_')) env[k] = v;
-  return env;
+// The daemon must not see the developer's SHIELD_MCP_* variables. Every daemon gets its own
+// job state directory (the journal is locked by one daemon at a time, and a test must not
+// leave jobs in the working directory) unless the test names one.
+export function daemonEnv(env = {}) {
+  const clean = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SHIELD_MCP_')) clean[k] = v;
+  return { ...clean, ...env, SHIELD_MCP_JOBS_STATE_DIR: env.SHIELD_MCP_JOBS_STATE_DIR ?? tempDir('shield-state-') };
 }
 
 // Starts `shield-mcp` listening on 127.0.0.1:0 (MCP and metrics) and resolves once both
@@ -51,7 +53,7 @@ export function startDaemon({ args = [], env = {}, timeoutMs = 10_000 } = {}) {
     const child = spawn(
       BIN,
       ['--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', ...args],
-      { env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+      { env: daemonEnv(env), stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stderr = '';
     let stdout = '';

@@ -47,7 +47,17 @@ class FakeJobEngine : public jobs::JobEngine {
     co_return job;
   }
   boost::asio::awaitable<Result<jobs::Job>> retry(std::string id) override {
-    co_return co_await get(std::move(id));
+    std::lock_guard lock(mutex_);
+    auto it = jobs_.find(id);
+    if (it == jobs_.end()) co_return fail(ErrorCode::kNotFound, "job '" + id + "' not found");
+    if (it->second.state != jobs::JobState::kFailed &&
+        it->second.state != jobs::JobState::kInterrupted) {
+      co_return fail(ErrorCode::kFailedPrecondition,
+                     "job '" + id + "' is " + std::string(jobs::to_string(it->second.state)) +
+                         "; only failed or interrupted jobs can be retried");
+    }
+    it->second.state = jobs::JobState::kQueued;
+    co_return it->second;
   }
   boost::asio::awaitable<Result<std::vector<jobs::JobEvent>>> events(
       std::string id, std::uint64_t after_seq) override {

@@ -51,7 +51,8 @@ class JobRoutesTest : public ::testing::Test {
         work_(boost::asio::make_work_guard(io_)),
         router_(http::AccessPolicy(server, HostPort{"127.0.0.1", 8765}), &metrics_) {
     add_job_routes(router_, engine_, io_.get_executor(),
-                   JobRoutesOptions{.base_url = "http://127.0.0.1:8765", .sse_keepalive = 0ms},
+                   JobRoutesOptions{.base_url = [] { return std::string("http://127.0.0.1:8765"); },
+                                    .sse_keepalive = 0ms},
                    [this](IngestUpload upload) -> boost::asio::awaitable<Result<jobs::Job>> {
                      uploads_.push_back({upload.filename, std::string(upload.data), upload.doc_type,
                                          upload.metadata, upload.caller});
@@ -153,6 +154,35 @@ TEST_F(JobRoutesTest, EventsReplayAfterLastEventIdThenFollowLiveUntilFinal) {
   ASSERT_TRUE(rest) << "the stream must end after the final state";
   EXPECT_NE(rest->find("id: 3\nevent: status\ndata: {"), std::string::npos) << *rest;
   EXPECT_NE(rest->find("\"state\":\"succeeded\""), std::string::npos);
+}
+
+TEST_F(JobRoutesTest, RetryRequeuesAFailedJobAndRefusesOthers) {
+  engine_.put(make_job("job_f", "anonymous", jobs::JobState::kFailed));
+  engine_.put(make_job("job_r", "anonymous", jobs::JobState::kRunning));
+  engine_.put(make_job("job_b", "bob", jobs::JobState::kFailed));
+
+  auto retried = call(request_text("POST", "/jobs/job_f/retry"));
+  ASSERT_TRUE(retried);
+  EXPECT_EQ(retried->result_int(), 202U) << retried->body();
+  const json accepted = json::parse(retried->body());
+  EXPECT_EQ(accepted["job_id"], "job_f");
+  EXPECT_EQ(accepted["status"], "accepted");
+  EXPECT_EQ(accepted["track_url"], "http://127.0.0.1:8765/jobs/job_f");
+  EXPECT_EQ((*retried)[boost::beast::http::field::location], "/jobs/job_f");
+
+  auto running = call(request_text("POST", "/jobs/job_r/retry"));
+  ASSERT_TRUE(running);
+  EXPECT_EQ(running->result_int(), 409U);
+  EXPECT_NE(running->body().find("only failed or interrupted jobs can be retried"),
+            std::string::npos);
+
+  auto foreign = call(request_text("POST", "/jobs/job_b/retry"));
+  ASSERT_TRUE(foreign);
+  EXPECT_EQ(foreign->result_int(), 404U) << "another principal's job is not even seen";
+
+  auto get = call(request_text("GET", "/jobs/job_f/retry"));
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->result_int(), 405U);
 }
 
 TEST_F(JobRoutesTest, UploadIsAccepted202WithTrackUrl) {
