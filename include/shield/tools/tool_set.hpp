@@ -22,7 +22,8 @@ class JobEngine;
 }
 namespace shield::ingest {
 class Sink;
-}
+class UploadStore;
+}  // namespace shield::ingest
 namespace shield::mcp {
 class TaskStore;
 }
@@ -41,7 +42,8 @@ struct ToolDependencies {
   // (tools that run as jobs declare it as their task store). Null in tests without jobs.
   jobs::JobEngine* jobs = nullptr;
   ingest::Sink* sink = nullptr;
-  mcp::TaskStore* job_tasks = nullptr;
+  ingest::UploadStore* uploads = nullptr;  // where ingest_doc keeps documents until extracted
+  std::shared_ptr<mcp::TaskStore> job_tasks;
   // Where clients reach this daemon ("http://127.0.0.1:8765"), the prefix of track_url.
   // A function: the listener binds (and learns its port) after the tools are registered.
   std::function<std::string()> public_base_url;
