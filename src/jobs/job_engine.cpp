@@ -305,7 +305,10 @@ class Core : public std::enable_shared_from_this<Core> {
   asio::awaitable<Result<Job>> get(std::string id) {
     {
       const std::lock_guard lock(mutex_);
-      if (const auto found = active_.find(id); found != active_.end()) {
+      // A finishing job is read from the journal: its end is published from the journal
+      // thread right after the commit, so a reader woken by that event must not get the
+      // running snapshot still held here.
+      if (const auto found = active_.find(id); found != active_.end() && !found->second.finishing) {
         co_return found->second.record.job;
       }
     }
@@ -323,7 +326,8 @@ class Core : public std::enable_shared_from_this<Core> {
     // The journal may trail a running job's progress by one coalescing interval.
     const std::lock_guard lock(mutex_);
     for (Job& job : page->jobs) {
-      if (const auto found = active_.find(job.id); found != active_.end()) {
+      if (const auto found = active_.find(job.id);
+          found != active_.end() && !found->second.finishing) {
         job = found->second.record.job;
       }
     }

@@ -11,6 +11,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 
@@ -480,6 +482,34 @@ TEST_F(JobEngineTest, EventsReplayAfterASeqAndWatchersSeeLaterEventsInOrder) {
   auto unknown = loop.await(engine->events("job_cccccccccccccccccccccccccc", 0));
   ASSERT_FALSE(unknown.has_value());
   EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
+}
+
+// A watcher woken by the final event and reading the job at once (before the runner's
+// bookkeeping on the executor) must see the final state, or a waiter such as get_job_status
+// would go back to sleep on a job that has already ended.
+TEST_F(JobEngineTest, AReaderWokenByTheFinalEventSeesTheFinalState) {
+  open_and_start(options());
+  const Job job = submit();
+  ASSERT_TRUE(wait_started(1));
+  std::mutex mutex;
+  std::optional<JobState> read_after_final;
+  auto read = [this, &mutex, &read_after_final](std::string id) -> asio::awaitable<void> {
+    auto found = co_await engine->get(std::move(id));
+    const std::lock_guard lock(mutex);
+    read_after_final = found ? found->state : JobState::kInterrupted;
+  };
+  auto subscription = engine->watch(job.id, [&](const JobEvent& event) {
+    if (event.job.value("state", std::string()) != "succeeded") return;
+    // Posted from inside the publish, so it runs before what the engine posts after it.
+    asio::co_spawn(loop.executor(), read(event.job_id), asio::detached);
+  });
+  gates.finish(job.id, Json{{"documents", 1}});
+  ASSERT_TRUE(loop.run_until([&] {
+    const std::lock_guard lock(mutex);
+    return read_after_final.has_value();
+  }));
+  const std::lock_guard lock(mutex);
+  EXPECT_EQ(*read_after_final, JobState::kSucceeded);
 }
 
 TEST_F(JobEngineTest, OnlyTheNewestEventsAreKept) {
