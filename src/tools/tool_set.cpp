@@ -4,6 +4,8 @@
 
 #include "shield/backend/lightrag_client.hpp"
 #include "shield/config/config.hpp"
+#include "shield/tools/get_job_status.hpp"
+#include "shield/tools/ingest_doc.hpp"
 #include "shield/tools/lightrag_query.hpp"
 #include "shield/tools/qdrant_collections.hpp"
 #include "shield/tools/qdrant_find.hpp"
@@ -48,6 +50,27 @@ Result<void> register_tools(mcp::Registry& registry, const ToolDependencies& dep
     if (auto added = registry.add_tool(make_lightrag_query({std::move(client)})); !added) {
       return added;
     }
+  }
+
+  // get_job_status: our own jobs need the engine, foreign ids the orchestrator.
+  if (dependencies.jobs != nullptr || dependencies.orchestrator != nullptr) {
+    GetJobStatusDependencies status;
+    status.engine = dependencies.jobs;
+    status.sink = dependencies.sink;
+    status.orchestrator = dependencies.orchestrator;
+    if (auto added = registry.add_tool(make_get_job_status(std::move(status))); !added) {
+      return added;
+    }
+  }
+
+  // ingest_doc: documents become ingest jobs of the engine, kept in the upload store.
+  if (dependencies.jobs != nullptr && dependencies.uploads != nullptr) {
+    IngestDocDependencies ingest;
+    ingest.engine = dependencies.jobs;
+    ingest.uploads = dependencies.uploads;
+    ingest.tasks = dependencies.job_tasks;
+    ingest.base_url = dependencies.public_base_url;
+    if (auto added = registry.add_tool(make_ingest_doc(std::move(ingest))); !added) return added;
   }
   return {};
 }

@@ -22,8 +22,8 @@ class ToolSet : public ToolFixture {};
 
 TEST_F(ToolSet, RegistersEveryToolWhoseBackendsExist) {
   const mcp::Registry registry = registered();
-  EXPECT_EQ(names(registry),
-            (std::vector<std::string>{"qdrant_find", "qdrant_store", "lightrag_query"}));
+  EXPECT_EQ(names(registry), (std::vector<std::string>{"qdrant_find", "qdrant_store",
+                                                       "lightrag_query", "get_job_status"}));
   for (const auto& tool : registry.tools()) {
     EXPECT_NE(registry.tool_schemas(tool.name), nullptr);
     ASSERT_TRUE(tool.output_schema.has_value()) << tool.name;
@@ -33,7 +33,8 @@ TEST_F(ToolSet, RegistersEveryToolWhoseBackendsExist) {
 
 TEST_F(ToolSet, ReadOnlyQdrantHidesStore) {
   config_.qdrant.read_only = true;
-  EXPECT_EQ(names(registered()), (std::vector<std::string>{"qdrant_find", "lightrag_query"}));
+  EXPECT_EQ(names(registered()),
+            (std::vector<std::string>{"qdrant_find", "lightrag_query", "get_job_status"}));
 }
 
 TEST_F(ToolSet, QdrantToolsNeedBothQdrantAndTheEmbedder) {
@@ -41,13 +42,14 @@ TEST_F(ToolSet, QdrantToolsNeedBothQdrantAndTheEmbedder) {
   deps.embedder = nullptr;
   mcp::Registry without_embedder;
   ASSERT_TRUE(register_tools(without_embedder, deps));
-  EXPECT_EQ(names(without_embedder), (std::vector<std::string>{"lightrag_query"}));
+  EXPECT_EQ(names(without_embedder),
+            (std::vector<std::string>{"lightrag_query", "get_job_status"}));
 
   deps = dependencies();
   deps.qdrant = nullptr;
   mcp::Registry without_qdrant;
   ASSERT_TRUE(register_tools(without_qdrant, deps));
-  EXPECT_EQ(names(without_qdrant), (std::vector<std::string>{"lightrag_query"}));
+  EXPECT_EQ(names(without_qdrant), (std::vector<std::string>{"lightrag_query", "get_job_status"}));
 }
 
 TEST_F(ToolSet, LightragQueryFollowsTheConfiguredRoute) {
@@ -67,7 +69,8 @@ TEST_F(ToolSet, LightragQueryFollowsTheConfiguredRoute) {
   deps.lightrag = nullptr;
   mcp::Registry lightrag_missing;
   ASSERT_TRUE(register_tools(lightrag_missing, deps));
-  EXPECT_EQ(names(lightrag_missing), (std::vector<std::string>{"qdrant_find", "qdrant_store"}));
+  EXPECT_EQ(names(lightrag_missing),
+            (std::vector<std::string>{"qdrant_find", "qdrant_store", "get_job_status"}));
 }
 
 TEST_F(ToolSet, RefusesAnUnknownLightragModeOrDistance) {
