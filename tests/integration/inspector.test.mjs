@@ -8,8 +8,8 @@ import { startFakes } from './lib/fakes.mjs';
 import { nodeModules } from './lib/sdk.mjs';
 
 const bin = join(nodeModules, '.bin');
-// The default (read-write) catalog: the three tools of the backend layer.
-const kTools = ['lightrag_query', 'qdrant_find', 'qdrant_store'];
+// The default (read-write) catalog: the backend layer's three tools and the two of the jobs.
+const kTools = ['get_job_status', 'ingest_doc', 'lightrag_query', 'qdrant_find', 'qdrant_store'];
 
 // Asynchronous on purpose: the fakes live in this process, so a synchronous spawn would
 // stall them and turn every backend call into a timeout.
@@ -51,6 +51,8 @@ function assertCatalog(listed) {
   assert.equal(byName.lightrag_query.annotations.readOnlyHint, true);
   assert.equal(byName.qdrant_store.annotations.destructiveHint, false);
   assert.equal(byName.qdrant_store.annotations.idempotentHint, true);
+  assert.equal(byName.get_job_status.annotations.readOnlyHint, true);
+  assert.equal(byName.ingest_doc.execution.taskSupport, 'optional');
 }
 
 test('Inspector CLI lists tools, resources and prompts over HTTP', async (t) => {
