@@ -514,6 +514,18 @@ void check_combination(const Config& config, Problems& problems) {
                  " exceeds embedder.max_in_flight (" +
                  std::to_string(config.embedder.max_in_flight) + ")");
   }
+  if (config.sink.retry_max_delay < config.sink.retry_base_delay) {
+    problems.add("sink.retry_max_delay_ms: " + std::to_string(config.sink.retry_max_delay.count()) +
+                 " is below sink.retry_base_delay_ms (" +
+                 std::to_string(config.sink.retry_base_delay.count()) +
+                 "); the longest wait cannot be shorter than the first");
+  }
+  // Each chunk must bring new text: an overlap as long as the chunk would repeat it forever.
+  if (config.sink.chunk_overlap_tokens >= config.sink.chunk_tokens) {
+    problems.add("sink.chunk_overlap_tokens: " + std::to_string(config.sink.chunk_overlap_tokens) +
+                 " must be below sink.chunk_tokens (" + std::to_string(config.sink.chunk_tokens) +
+                 ")");
+  }
 }
 
 Result<Config> build(const toml::table* root, const Context& context) {

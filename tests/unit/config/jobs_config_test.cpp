@@ -149,6 +149,16 @@ TEST(JobsConfigRanges, RefuseValuesOutsideTheirBounds) {
               HasSubstr("jobs.resume_running: expected a boolean (true or false), got string"));
 }
 
+TEST(JobsConfigCombinations, RetryDelaysAndChunkOverlapMustFitTogether) {
+  EXPECT_THAT(load_error("[sink]\nretry_base_delay_ms = 5000\nretry_max_delay_ms = 1000\n"),
+              HasSubstr("sink.retry_max_delay_ms: 1000 is below sink.retry_base_delay_ms (5000)"));
+  EXPECT_THAT(load_error("[sink]\nchunk_tokens = 64\nchunk_overlap_tokens = 64\n"),
+              HasSubstr("sink.chunk_overlap_tokens: 64 must be below sink.chunk_tokens (64)"));
+  EXPECT_EQ(
+      load_ok("[sink]\nchunk_tokens = 64\nchunk_overlap_tokens = 63\n").sink.chunk_overlap_tokens,
+      63u);
+}
+
 TEST(JobsConfigSinkKind, ListsTheFourSinksAndSuggests) {
   for (const char* kind : {"orchestrator", "qdrant", "lightrag", "directory"}) {
     EXPECT_EQ(load_ok(std::string("[sink]\nkind = \"") + kind + "\"\n").sink.kind, kind);
