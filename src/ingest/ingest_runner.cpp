@@ -18,6 +18,7 @@
 #include "shield/ingest/document_type.hpp"
 #include "shield/ingest/run_blocking.hpp"
 #include "shield/ingest/text_decoding.hpp"
+#include "shield/util/base64.hpp"
 
 namespace shield::ingest {
 namespace {
@@ -32,7 +33,8 @@ constexpr std::string_view kSpoolName = "documents";
 constexpr std::size_t kMaxFilenameBytes = 255;
 
 struct IngestInput {
-  fs::path upload;
+  fs::path upload;                         // a stored upload, or empty with inline_data
+  std::optional<std::string> inline_data;  // a small document carried in the input
   std::string filename;  // the last component of what the caller sent; may be empty
   std::optional<DocumentType> doc_type;
   Json metadata = Json::object();
@@ -97,7 +99,8 @@ Result<IngestInput> parse_input(const Json& input, const UploadStore& uploads) {
   const auto source = input.find("source");
   if (source == input.end() || !source->is_object() || source->size() != 1) {
     return invalid(
-        "source must be an object with exactly one key: upload (a stored upload's path)");
+        "source must be an object with exactly one key: upload (a stored upload's path) or "
+        "inline (the document's bytes, Base64)");
   }
   const auto first = source->begin();
   const std::string kind = first.key();
@@ -108,14 +111,26 @@ Result<IngestInput> parse_input(const Json& input, const UploadStore& uploads) {
                             "the document instead",
                             kind));
   }
-  if (kind != "upload") {
-    return invalid(fmt::format("source.{} is not a known source; use source.upload", kind));
-  }
-  if (!where.is_string()) return invalid("source.upload must be a string (a path)");
-  out.upload = where.get<std::string>();
-  if (!uploads.owns(out.upload)) {
-    return invalid(fmt::format("source.upload '{}' is not an upload stored in {}",
-                               out.upload.string(), uploads.directory().string()));
+  if (kind == "inline") {
+    if (!where.is_string()) return invalid("source.inline must be a string (Base64)");
+    out.inline_data = decode_base64_strict(where.get_ref<const std::string&>());
+    if (!out.inline_data) return invalid("source.inline is not valid Base64");
+    if (out.inline_data->size() > uploads.max_upload_bytes()) {
+      return invalid(
+          fmt::format("source.inline holds {} bytes, more than the limit of {} bytes "
+                      "(jobs.max_upload_bytes)",
+                      out.inline_data->size(), uploads.max_upload_bytes()));
+    }
+  } else if (kind == "upload") {
+    if (!where.is_string()) return invalid("source.upload must be a string (a path)");
+    out.upload = where.get<std::string>();
+    if (!uploads.owns(out.upload)) {
+      return invalid(fmt::format("source.upload '{}' is not an upload stored in {}",
+                                 out.upload.string(), uploads.directory().string()));
+    }
+  } else {
+    return invalid(
+        fmt::format("source.{} is not a known source; use source.upload or source.inline", kind));
   }
 
   auto filename = parse_filename(input);
@@ -199,8 +214,9 @@ Result<std::pair<std::vector<Document>, Extracted>> extract(std::string_view dat
   }
 
   Document document;
-  document.source =
-      "upload:" + (input.filename.empty() ? input.upload.filename().string() : input.filename);
+  document.source = "upload:" + (!input.filename.empty() ? input.filename
+                                 : !input.upload.empty() ? input.upload.filename().string()
+                                                         : std::string("document"));
   document.id = document_id(document.source);
   if (*type == DocumentType::kMarkdown) document.title = markdown_title(decoded.text);
   if (document.title.empty()) document.title = input.filename.empty() ? "Upload" : input.filename;
@@ -347,9 +363,14 @@ class IngestRun {
                                       ? std::string("extracting the upload")
                                       : fmt::format("extracting {}", input_.filename));
     const std::size_t max_bytes = uploads_.max_upload_bytes();
-    auto reading = run_blocking(
-        blocking_, [this, max_bytes] { return read_upload(input_.upload, max_bytes); });
-    auto data = co_await std::move(reading);
+    Result<std::string> data = std::string();
+    if (input_.inline_data) {
+      data = *input_.inline_data;
+    } else {
+      auto reading = run_blocking(
+          blocking_, [this, max_bytes] { return read_upload(input_.upload, max_bytes); });
+      data = co_await std::move(reading);
+    }
     if (!data) co_return tl::unexpected(std::move(data.error()));
     if (context_.cancel.cancelled()) co_return cancelled();
 

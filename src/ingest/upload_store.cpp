@@ -8,6 +8,7 @@
 
 #include "durable_file.hpp"
 #include "shield/ingest/run_blocking.hpp"
+#include "shield/util/base64.hpp"
 #include "shield/util/secure_token.hpp"
 
 namespace shield::ingest {
@@ -83,6 +84,20 @@ boost::asio::awaitable<Result<std::filesystem::path>> UploadStore::store(std::st
   auto storing = run_blocking(blocking_, [this, &data] { return store_blocking(data); });
   auto stored = co_await std::move(storing);
   co_return stored;
+}
+
+boost::asio::awaitable<Result<Json>> UploadStore::keep(std::string_view data) {
+  if (data.size() > options_.max_upload_bytes) {
+    co_return fail(ErrorCode::kInvalidArgument,
+                   fmt::format("the upload is {} bytes, more than the limit of {} bytes "
+                               "(jobs.max_upload_bytes)",
+                               data.size(), options_.max_upload_bytes));
+  }
+  if (data.size() <= kInlineUploadMaxBytes) co_return Json{{"inline", encode_base64(data)}};
+  auto storing = store(data);
+  auto stored = co_await std::move(storing);
+  if (!stored) co_return tl::unexpected(stored.error());
+  co_return Json{{"upload", stored->string()}};
 }
 
 Result<void> UploadStore::remove_blocking(const std::filesystem::path& path) const {

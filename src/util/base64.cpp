@@ -1,5 +1,7 @@
 #include "shield/util/base64.hpp"
 
+#include <algorithm>
+
 namespace shield {
 namespace {
 
@@ -13,6 +15,24 @@ int base64_value(char c) {
 }
 
 }  // namespace
+
+std::string encode_base64(std::string_view bytes) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    const std::size_t n = std::min<std::size_t>(3, bytes.size() - i);
+    unsigned bits = static_cast<unsigned>(static_cast<unsigned char>(bytes[i])) << 16;
+    if (n > 1) bits |= static_cast<unsigned>(static_cast<unsigned char>(bytes[i + 1])) << 8;
+    if (n > 2) bits |= static_cast<unsigned>(static_cast<unsigned char>(bytes[i + 2]));
+    out.push_back(kAlphabet[(bits >> 18) & 0x3F]);
+    out.push_back(kAlphabet[(bits >> 12) & 0x3F]);
+    out.push_back(n > 1 ? kAlphabet[(bits >> 6) & 0x3F] : '=');
+    out.push_back(n > 2 ? kAlphabet[bits & 0x3F] : '=');
+  }
+  return out;
+}
 
 std::optional<std::string> decode_base64_strict(std::string_view text) {
   if (text.size() % 4 != 0) return std::nullopt;

@@ -5,7 +5,9 @@
 //
 // Job input (what the upload acceptor and ingest_doc submit):
 //   {
-//     "source":   {"upload": "<absolute path made by UploadStore::store()>"},
+//     "source":   {"upload": "<absolute path made by UploadStore::store()>"}
+//                 or {"inline": "<the document, Base64>"} (UploadStore::keep() for small
+//                 documents),
 //                 (issue 6 adds {"path": ...} and {"url": ...}; exactly one key)
 //     "filename": "report.md",   optional: labels the document (title, source, extension)
 //     "doc_type": "auto",        optional: auto | pdf | docx | txt | md | html

@@ -31,9 +31,15 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "shield/config/config.hpp"
+#include "shield/ingest/document.hpp"
 #include "shield/util/error.hpp"
 
 namespace shield::ingest {
+
+// Uploads up to this size go inside their job's input instead of a file: the accept path is
+// then one group-committed journal write. Large enough for most text documents, small enough
+// that the journal stays small.
+inline constexpr std::size_t kInlineUploadMaxBytes = std::size_t{64} * 1024;
 
 struct UploadStoreOptions {
   std::filesystem::path state_dir;  // uploads go to <state_dir>/uploads
@@ -50,6 +56,12 @@ class UploadStore {
   // Writes `data` durably and resolves to its path. `data` must stay valid until this
   // resolves.
   boost::asio::awaitable<Result<std::filesystem::path>> store(std::string_view data);
+
+  // Keeps `data` for an ingest job and resolves to the job input's "source": documents up to
+  // kInlineUploadMaxBytes travel inside the job ({"inline": Base64}, made durable by the
+  // journal's commit of the job: no file, no fsync of its own, no disk thread), larger ones
+  // are store()d ({"upload": path}). The same size check as store().
+  boost::asio::awaitable<Result<Json>> keep(std::string_view data);
 
   // Deletes an upload (one already gone is fine) and flushes the directory.
   boost::asio::awaitable<Result<void>> remove(std::filesystem::path path);

@@ -7,6 +7,9 @@
 
 namespace shield {
 
+// RFC 4648 Base64, standard alphabet, padded.
+[[nodiscard]] std::string encode_base64(std::string_view bytes);
+
 // Strict RFC 4648 Base64 (padding required, standard alphabet); nullopt when invalid.
 [[nodiscard]] std::optional<std::string> decode_base64_strict(std::string_view text);
 

@@ -9,6 +9,7 @@
 
 #include "shield/ingest/directory_sink.hpp"
 #include "shield/ingest/document_id.hpp"
+#include "shield/util/base64.hpp"
 #include "unit/ingest/ingest_test_support.hpp"
 #include "unit/jobs/job_test_support.hpp"
 
@@ -189,6 +190,27 @@ TEST_F(IngestRunnerTest, DeliversAMarkdownUploadToTheDirectorySink) {
                   {"message", "1 of 1 document(s) delivered to sink 'directory'"}}));
 }
 
+TEST_F(IngestRunnerTest, AnInlineDocumentIsExtractedWithoutAnyUploadFile) {
+  DirectorySink sink(dir_.path() / "out", loop_.blocking(), clock_);
+  auto delivery = delivery_to(sink);
+  auto runner = runner_for(*delivery);
+  const Json input{{"source", {{"inline", encode_base64("# Inline\n\nCarried in the job.\n")}}},
+                   {"filename", "inline.md"}};
+  const auto result = run(runner, context(input));
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_EQ((*result)["documents"], 1);
+  EXPECT_EQ((*result)["delivered"], 1);
+  const std::string manifest = read_text(dir_.path() / "out" / "manifest.jsonl");
+  EXPECT_TRUE(contains(manifest, "\"title\":\"Inline\"")) << manifest;
+  EXPECT_TRUE(contains(manifest, "\"source\":\"upload:inline.md\"")) << manifest;
+
+  const Json bad{{"source", {{"inline", "@@not base64@@"}}}, {"filename", "x.md"}};
+  const auto refused = run(runner, context(bad));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(refused.error().message, "source.inline is not valid Base64");
+}
+
 TEST_F(IngestRunnerTest, PlainTextIsTitledByItsFileNameAndLatin1IsReadWithAWarning) {
   ScriptedSink sink([](const std::vector<Document>& documents, std::size_t) {
     SinkReceipt receipt;
@@ -245,7 +267,7 @@ TEST_F(IngestRunnerTest, AFailingSinkKeepsTheSpoolAndAResumedRunDeliversWithoutE
   ASSERT_FALSE(failed);
   EXPECT_EQ(failed.error().code, ErrorCode::kUnavailable);
   EXPECT_TRUE(contains(failed.error().message, "the sink is down")) << failed.error().message;
-  EXPECT_TRUE(contains(failed.error().message, "1 undelivered document stay in"))
+  EXPECT_TRUE(contains(failed.error().message, "1 undelivered document kept in"))
       << failed.error().message;
   const std::size_t attempts = sink.batches().size();
   EXPECT_GT(attempts, 1U);  // retried within the budget before giving up
@@ -326,15 +348,17 @@ TEST_F(IngestRunnerTest, BadInputGetsAClearMessageAndNeverReachesTheSink) {
   const std::vector<Case> cases{
       {Json::array(), ErrorCode::kInvalidArgument, "the ingest job's input must be a JSON object"},
       {Json::object(), ErrorCode::kInvalidArgument,
-       "source must be an object with exactly one key: upload (a stored upload's path)"},
+       "source must be an object with exactly one key: upload (a stored upload's path) or "
+       "inline (the document's bytes, Base64)"},
       {Json{{"source", {{"upload", good}, {"url", "http://x"}}}}, ErrorCode::kInvalidArgument,
-       "source must be an object with exactly one key: upload (a stored upload's path)"},
+       "source must be an object with exactly one key: upload (a stored upload's path) or "
+       "inline (the document's bytes, Base64)"},
       {Json{{"source", {{"path", "/etc/passwd"}}}}, ErrorCode::kFailedPrecondition,
        "ingesting from a path is not available yet in this build; upload the document instead"},
       {Json{{"source", {{"url", "http://x"}}}}, ErrorCode::kFailedPrecondition,
        "ingesting from a url is not available yet in this build; upload the document instead"},
       {Json{{"source", {{"ftp", "x"}}}}, ErrorCode::kInvalidArgument,
-       "source.ftp is not a known source; use source.upload"},
+       "source.ftp is not a known source; use source.upload or source.inline"},
       {Json{{"source", {{"upload", 7}}}}, ErrorCode::kInvalidArgument,
        "source.upload must be a string (a path)"},
       {Json{{"source", {{"upload", "/etc/passwd"}}}}, ErrorCode::kInvalidArgument,

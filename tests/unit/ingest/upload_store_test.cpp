@@ -1,4 +1,5 @@
 #include "shield/ingest/upload_store.hpp"
+#include "shield/util/base64.hpp"
 
 #include <sys/stat.h>
 
@@ -61,6 +62,28 @@ TEST_F(UploadStoreTest, RefusesAnUploadOverTheLimitAndWritesNothing) {
   EXPECT_EQ(over.error().message,
             "the upload is 9 bytes, more than the limit of 8 bytes (jobs.max_upload_bytes)");
   EXPECT_EQ(file_names(store.directory()).size(), 1U);
+}
+
+TEST_F(UploadStoreTest, KeepCarriesSmallDocumentsInlineAndStoresLargeOnes) {
+  UploadStore store = make_store(kInlineUploadMaxBytes + 10);
+  const std::string small("tiny\0doc", 8);
+  const auto inline_source = loop_.run(store.keep(small));
+  ASSERT_TRUE(inline_source) << inline_source.error().message;
+  EXPECT_EQ(*inline_source, (Json{{"inline", encode_base64(small)}}));
+  EXPECT_FALSE(std::filesystem::exists(store.directory())) << "no file for an inline document";
+
+  const std::string large(kInlineUploadMaxBytes + 1, 'x');
+  const auto file_source = loop_.run(store.keep(large));
+  ASSERT_TRUE(file_source) << file_source.error().message;
+  ASSERT_TRUE(file_source->contains("upload"));
+  const std::filesystem::path path = (*file_source)["upload"].get<std::string>();
+  EXPECT_TRUE(store.owns(path));
+  EXPECT_EQ(read_text(path), large);
+
+  const auto over = loop_.run(store.keep(std::string(kInlineUploadMaxBytes + 11, 'x')));
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(over.error().message.find("(jobs.max_upload_bytes)"), std::string::npos);
 }
 
 TEST_F(UploadStoreTest, RemoveDeletesAnUploadAndToleratesOneAlreadyGone) {

@@ -17,5 +17,15 @@ TEST(Base64, DecodesStrictRfc4648Only) {
   }
 }
 
+TEST(Base64, EncodesPaddedAndRoundTripsEveryByte) {
+  EXPECT_EQ(encode_base64(""), "");
+  EXPECT_EQ(encode_base64("H"), "SA==");
+  EXPECT_EQ(encode_base64("He"), "SGU=");
+  EXPECT_EQ(encode_base64("Hello!"), "SGVsbG8h");
+  std::string all;
+  for (int i = 0; i < 256; ++i) all.push_back(static_cast<char>(i));
+  EXPECT_EQ(decode_base64_strict(encode_base64(all)), all);
+}
+
 }  // namespace
 }  // namespace shield
