@@ -16,6 +16,7 @@
 #include "shield/ingest/retry_pause.hpp"
 #include "shield/ingest/sink_delivery.hpp"
 #include "shield/ingest/upload_store.hpp"
+#include "shield/tools/ingest_doc.hpp"
 #include "shield/util/clock.hpp"
 
 namespace shield::app {
@@ -60,17 +61,22 @@ struct JobServices::Impl {
   // upload whose submit failed is removed again.
   UploadAcceptor upload_acceptor() {
     return [this](IngestUpload upload) -> asio::awaitable<Result<jobs::Job>> {
-      auto stored = co_await uploads->store(upload.data);
-      if (!stored) co_return tl::unexpected(stored.error());
+      auto keeping = uploads->keep(upload.data);
+      auto source = co_await std::move(keeping);
+      if (!source) co_return tl::unexpected(source.error());
       jobs::Json input = jobs::Json::object();
-      input["source"] = jobs::Json{{"upload", stored->string()}};
+      input["source"] = std::move(*source);
       input["filename"] = upload.filename;
       input["doc_type"] = upload.doc_type;
       input["metadata"] = std::move(upload.metadata);
+      const jobs::Json submitted_input = input;
       auto job = co_await engine->submit(jobs::JobKind::kIngest, std::move(input), upload.caller);
       if (!job) {
-        auto removed = co_await uploads->remove(*stored);
-        if (!removed) spdlog::warn("jobs: {}", removed.error().message);
+        if (auto stored = ingest::upload_of(submitted_input); stored) {
+          auto removing = uploads->remove(*stored);
+          auto removed = co_await std::move(removing);
+          if (!removed) spdlog::warn("jobs: {}", removed.error().message);
+        }
       }
       co_return job;
     };
@@ -145,6 +151,12 @@ void JobServices::add_to(tools::ToolDependencies& dependencies,
   dependencies.sink = impl_->sink.get();
   dependencies.uploads = impl_->uploads.get();
   dependencies.job_tasks = impl_->tasks;
+  // The task of an ingest_doc call reads as that tool's result.
+  impl_->tasks->set_result_builder(
+      jobs::JobKind::kIngest,
+      [base_url, poll = impl_->engine->poll_after_s()](const jobs::Job& job) {
+        return tools::ingest_job_result(job, base_url ? base_url() : std::string(), poll);
+      });
   dependencies.public_base_url = std::move(base_url);
 }
 

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "shield/ingest/ingest_runner.hpp"
 #include "shield/ingest/upload_store.hpp"
 #include "shield/jobs/job_engine.hpp"
 #include "shield/tools/output_schema.hpp"
@@ -57,10 +58,12 @@ Json output_schema() {
            {"required", {"job_id", "status", "kind", "track_url", "poll_after_s"}},
            {"properties",
             {{"job_id", {{"type", "string"}}},
-             {"status", {{"type", "string"}, {"const", "accepted"}}},
+             // "accepted" when the call answers; "succeeded" in the result of its task.
+             {"status", {{"type", "string"}, {"enum", {"accepted", "succeeded"}}}},
              {"kind", {{"type", "string"}}},
              {"track_url", {{"type", "string"}}},
-             {"poll_after_s", {{"type", "integer"}, {"minimum", 0}}}}}});
+             {"poll_after_s", {{"type", "integer"}, {"minimum", 0}}},
+             {"result", {{"type", "object"}}}}}});
 }
 
 // Stores the document and submits its job; an Error says what the caller must change
@@ -75,18 +78,23 @@ boost::asio::awaitable<Result<jobs::Job>> submit(const IngestDocDependencies& de
                    "with '=' to a multiple of 4 characters, no line breaks)");
   }
   if (bytes->empty()) co_return fail(ErrorCode::kInvalidArgument, "content_base64 is empty");
-  auto stored = co_await dependencies.uploads->store(*bytes);
-  if (!stored) co_return tl::unexpected(stored.error());
+  auto keeping = dependencies.uploads->keep(*bytes);
+  auto source = co_await std::move(keeping);
+  if (!source) co_return tl::unexpected(source.error());
   Json input = Json::object();
-  input["source"] = Json{{"upload", stored->string()}};
+  input["source"] = std::move(*source);
   input["filename"] = arguments.at("filename");
   input["doc_type"] = arguments.value("doc_type", std::string("auto"));
   input["metadata"] = arguments.value("metadata", Json::object());
+  const Json submitted_input = input;
   auto job = co_await dependencies.engine->submit(jobs::JobKind::kIngest, std::move(input), caller);
   if (!job) {
-    // Nothing refers to the stored bytes now; the start-up sweep would remove them too.
-    auto removed = co_await dependencies.uploads->remove(*stored);
-    (void)removed;
+    // Nothing refers to a stored file now; the start-up sweep would remove it too.
+    if (auto stored = ingest::upload_of(submitted_input); stored) {
+      auto removing = dependencies.uploads->remove(*stored);
+      auto removed = co_await std::move(removing);
+      (void)removed;
+    }
   }
   co_return job;
 }
@@ -112,6 +120,42 @@ ToolResult refusal(const Error& error) {
 }
 
 }  // namespace
+
+ToolResult ingest_job_result(const jobs::Job& job, std::string_view base_url,
+                             std::int64_t poll_after_s) {
+  Json details = Json{{"job_id", job.id}, {"track_url", std::string(base_url) + "/jobs/" + job.id}};
+  switch (job.state) {
+    case jobs::JobState::kSucceeded: {
+      Json done = jobs::accepted_json(job, base_url, poll_after_s);
+      done["status"] = "succeeded";
+      done["result"] = job.result.is_object() ? job.result : Json::object();
+      const Json& summary = done["result"];
+      ToolResult result = ToolResult::text(
+          fmt::format("Ingest job {} succeeded: {} of {} document(s) delivered to the {} sink.",
+                      job.id, summary.value("delivered", 0), summary.value("documents", 0),
+                      summary.value("sink", std::string("configured"))));
+      result.structured = std::move(done);
+      return result;
+    }
+    case jobs::JobState::kCancelled:
+      return ToolResult::error("cancelled", "ingest job " + job.id + " was cancelled",
+                               std::move(details));
+    case jobs::JobState::kFailed:
+    case jobs::JobState::kInterrupted: {
+      const std::string code = job.error ? job.error->code : std::string("job_failed");
+      const std::string why = job.error ? job.error->message : std::string("no reason recorded");
+      return ToolResult::error(
+          code, "ingest job " + job.id + " " + std::string(to_string(job.state)) + ": " + why,
+          std::move(details));
+    }
+    default:
+      // Not final: what the call itself answers.
+      Json accepted = jobs::accepted_json(job, base_url, poll_after_s);
+      ToolResult result = ToolResult::text(accepted_text(accepted));
+      result.structured = std::move(accepted);
+      return result;
+  }
+}
 
 mcp::ToolDefinition make_ingest_doc(IngestDocDependencies dependencies) {
   auto shared = std::make_shared<IngestDocDependencies>(std::move(dependencies));

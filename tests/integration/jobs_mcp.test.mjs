@@ -214,6 +214,9 @@ test('2025-11-25: ingest_doc as a task; tasks/get, tasks/result, tasks/list map 
   assert.equal(got.result.status, 'completed');
   const result = await sessionCall(daemon, session, 4, 'tasks/result', { taskId });
   assert.notEqual(result.result.isError, true, JSON.stringify(result));
+  assert.equal(result.result.structuredContent.status, 'succeeded');
+  assert.equal(result.result.structuredContent.job_id, taskId);
+  assert.equal(result.result.structuredContent.result.documents, 1);
   assert.equal(result.result._meta?.['io.modelcontextprotocol/related-task']?.taskId, taskId);
   const listed = await sessionCall(daemon, session, 5, 'tasks/list', {});
   assert.ok(listed.result.tasks.some((task) => task.taskId === taskId), JSON.stringify(listed));

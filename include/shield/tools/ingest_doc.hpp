@@ -9,12 +9,14 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "shield/mcp/tool.hpp"
 
 namespace shield::jobs {
 class JobEngine;
-}
+struct Job;
+}  // namespace shield::jobs
 namespace shield::ingest {
 class UploadStore;
 }
@@ -33,5 +35,12 @@ struct IngestDocDependencies {
 };
 
 [[nodiscard]] mcp::ToolDefinition make_ingest_doc(IngestDocDependencies dependencies);
+
+// How an ingest job reads as ingest_doc's result once it ended (the MCP task's result), in the
+// tool's outputSchema: succeeded → {job_id, status: "succeeded", kind, track_url,
+// poll_after_s, result: the job's summary}; failed, interrupted or cancelled → an isError
+// result naming the job's error.
+[[nodiscard]] mcp::ToolResult ingest_job_result(const jobs::Job& job, std::string_view base_url,
+                                                std::int64_t poll_after_s);
 
 }  // namespace shield::tools

@@ -10,6 +10,8 @@
 
 #include "shield/ingest/upload_store.hpp"
 #include "shield/mcp/in_memory_task_store.hpp"
+#include "shield/mcp/schema_validator.hpp"
+#include "shield/util/base64.hpp"
 #include "tool_test_support.hpp"
 #include "unit/app/fake_job_engine.hpp"
 
@@ -29,7 +31,8 @@ class IngestDoc : public testing::ToolFixture {
       : state_dir_(std::filesystem::temp_directory_path() /
                    ("ingest-doc-test-" + std::to_string(::getpid()) + "-" +
                     ::testing::UnitTest::GetInstance()->current_test_info()->name())),
-        uploads_(ingest::UploadStoreOptions{.state_dir = state_dir_, .max_upload_bytes = 64},
+        uploads_(ingest::UploadStoreOptions{.state_dir = state_dir_,
+                                            .max_upload_bytes = ingest::kInlineUploadMaxBytes + 64},
                  pool_.get_executor()) {
     IngestDocDependencies dependencies;
     dependencies.engine = &engine_;
@@ -59,7 +62,7 @@ class IngestDoc : public testing::ToolFixture {
   mcp::Registry registry_;
 };
 
-TEST_F(IngestDoc, AcceptsAtOnceWithAJobAndKeepsTheBytesDurably) {
+TEST_F(IngestDoc, AcceptsAtOnceWithAJobThatCarriesASmallDocumentInline) {
   const auto result = call(registry_, "ingest_doc",
                            Json{{"content_base64", "IyBIZWxsbwo="},  // "# Hello\n"
                                 {"filename", "hello.md"},
@@ -78,9 +81,21 @@ TEST_F(IngestDoc, AcceptsAtOnceWithAJobAndKeepsTheBytesDurably) {
   EXPECT_EQ(input["filename"], "hello.md");
   EXPECT_EQ(input["doc_type"], "md");
   EXPECT_EQ(input["metadata"], (Json{{"team", "docs"}}));
-  const std::filesystem::path upload = input["source"]["upload"].get<std::string>();
+  // Small: inside the job's input, made durable by the journal's commit; no file.
+  EXPECT_EQ(input["source"], (Json{{"inline", "IyBIZWxsbwo="}}));
+  EXPECT_EQ(stored_uploads(), 0U);
+}
+
+TEST_F(IngestDoc, ALargeDocumentIsStoredDurablyAsAFile) {
+  const std::string big(ingest::kInlineUploadMaxBytes + 1, 'a');
+  const auto result = call(registry_, "ingest_doc",
+                           Json{{"content_base64", encode_base64(big)}, {"filename", "big.txt"}});
+  ASSERT_FALSE(result.is_error) << result.content.dump();
+  const Json& source = engine_.submitted.at(0).input["source"];
+  ASSERT_TRUE(source.contains("upload")) << source.dump();
+  const std::filesystem::path upload = source["upload"].get<std::string>();
   EXPECT_TRUE(uploads_.owns(upload));
-  EXPECT_EQ(read_file(upload), "# Hello\n");
+  EXPECT_EQ(read_file(upload), big);
 }
 
 TEST_F(IngestDoc, DocTypeDefaultsToAuto) {
@@ -102,9 +117,9 @@ TEST_F(IngestDoc, BadBase64IsRefusedBeforeAnythingIsStored) {
 }
 
 TEST_F(IngestDoc, TooLargeDocumentNamesTheLimit) {
-  const std::string big(200, 'A');  // 150 bytes decoded, over the 64-byte limit
-  const auto result =
-      call(registry_, "ingest_doc", Json{{"content_base64", big}, {"filename", "a.txt"}});
+  const std::string big(ingest::kInlineUploadMaxBytes + 65, 'a');  // one byte over the limit
+  const auto result = call(registry_, "ingest_doc",
+                           Json{{"content_base64", encode_base64(big)}, {"filename", "a.txt"}});
   EXPECT_EQ(testing::error_code(result), "invalid_arguments");
   EXPECT_NE(
       result.structured->at("error")["message"].get<std::string>().find("jobs.max_upload_bytes"),
@@ -115,8 +130,9 @@ TEST_F(IngestDoc, TooLargeDocumentNamesTheLimit) {
 
 TEST_F(IngestDoc, FullQueueIsBusyAndTheStoredBytesAreRemoved) {
   engine_.refuse_submits = true;
-  const auto result =
-      call(registry_, "ingest_doc", Json{{"content_base64", "aGk="}, {"filename", "a.txt"}});
+  const std::string big(ingest::kInlineUploadMaxBytes + 1, 'a');  // stored as a file first
+  const auto result = call(registry_, "ingest_doc",
+                           Json{{"content_base64", encode_base64(big)}, {"filename", "a.txt"}});
   EXPECT_EQ(testing::error_code(result), "busy");
   EXPECT_EQ(stored_uploads(), 0U);
 }
@@ -141,6 +157,41 @@ TEST_F(IngestDoc, WithoutATaskStoreItIsADirectCallOnly) {
   ASSERT_NE(tool, nullptr);
   EXPECT_EQ(mcp::task_support(*tool), mcp::TaskSupport::kForbidden);
   EXPECT_FALSE(tool->task_starter);
+}
+
+TEST_F(IngestDoc, AnEndedJobReadsAsTheToolsResultInItsOutputSchema) {
+  const mcp::ToolDefinition* tool = registry_.find_tool("ingest_doc");
+  ASSERT_NE(tool, nullptr);
+  auto schema = mcp::SchemaValidator::compile(*tool->output_schema);
+  ASSERT_TRUE(schema) << schema.error().message;
+
+  jobs::Job job;
+  job.id = "job_done";
+  job.kind = jobs::JobKind::kIngest;
+  job.state = jobs::JobState::kSucceeded;
+  job.result = Json{{"documents", 2}, {"delivered", 2}, {"sink", "directory"}};
+  const auto done = ingest_job_result(job, "http://h:1", 2);
+  EXPECT_FALSE(done.is_error);
+  ASSERT_TRUE(done.structured);
+  EXPECT_EQ((*done.structured)["status"], "succeeded");
+  EXPECT_EQ((*done.structured)["result"]["delivered"], 2);
+  EXPECT_EQ((*done.structured)["track_url"], "http://h:1/jobs/job_done");
+  EXPECT_FALSE((*schema)->validate(*done.structured)) << done.structured->dump();
+  EXPECT_NE(done.content[0]["text"].get<std::string>().find("2 of 2 document(s)"),
+            std::string::npos);
+
+  job.state = jobs::JobState::kFailed;
+  job.error = jobs::JobError{"failed_precondition", "PDF extraction is not available yet"};
+  const auto failed = ingest_job_result(job, "http://h:1", 2);
+  EXPECT_TRUE(failed.is_error);
+  EXPECT_EQ(testing::error_code(failed), "failed_precondition");
+  EXPECT_NE(failed.structured->at("error")["message"].get<std::string>().find("PDF extraction"),
+            std::string::npos);
+  EXPECT_FALSE((*schema)->validate(*failed.structured)) << failed.structured->dump();
+
+  job.state = jobs::JobState::kCancelled;
+  job.error.reset();
+  EXPECT_EQ(testing::error_code(ingest_job_result(job, "http://h:1", 2)), "cancelled");
 }
 
 }  // namespace
