@@ -63,6 +63,13 @@ http::Response engine_error(const http::Request& request, const Error& error, st
       return error_answer(request, bhttp::status::bad_request, "invalid_argument", error.message);
     case ErrorCode::kFailedPrecondition:
       return error_answer(request, bhttp::status::conflict, "failed_precondition", error.message);
+    case ErrorCode::kUnavailable: {
+      // Shutting down, or the journal's disk failing: a later attempt may work.
+      auto response =
+          error_answer(request, bhttp::status::service_unavailable, "unavailable", error.message);
+      response.set(bhttp::field::retry_after, "5");
+      return response;
+    }
     case ErrorCode::kResourceExhausted: {
       auto response =
           error_answer(request, bhttp::status::service_unavailable, "busy", error.message);

@@ -222,7 +222,7 @@ class DeliveryRun {
     increment(owner_.failed_, left);
     return fail(ErrorCode::kUnavailable,
                 fmt::format("sink '{}' kept failing for {} ({} in a row; the retry budget is {}): "
-                            "{}. {} stay in {} and are delivered when the job is retried",
+                            "{}. {} kept in {}, delivered when the job is retried",
                             owner_.sink_.name(), human(failing_for),
                             plural(failures_in_a_row_, "attempt", "attempts"),
                             human(owner_.options_.retry_budget), error.message,
@@ -233,7 +233,7 @@ class DeliveryRun {
   tl::unexpected<Error> cancelled() const {
     return fail(
         ErrorCode::kCancelled,
-        fmt::format("delivery to sink '{}' cancelled ({}); {} stay in {}", owner_.sink_.name(),
+        fmt::format("delivery to sink '{}' cancelled ({}); {} kept in {}", owner_.sink_.name(),
                     cancel_.reason(), plural(left_in_spool(), "document", "documents"),
                     spool_.directory().string()));
   }

@@ -556,7 +556,7 @@ mcp::ToolDefinition make_get_job_status(GetJobStatusDependencies dependencies) {
   tool.input_schema = input_schema(settings->max_wait_s);
   tool.output_schema = output_schema_with_error(output_schema());
   tool.annotations =
-      tool_annotations(tool.title, {.read_only = true, .idempotent = true, .open_world = true});
+      tool_annotations(tool.title, {.read_only = true, .idempotent = true, .open_world = false});
   tool.handler = [settings = std::shared_ptr<const Settings>(std::move(settings))](
                      Json arguments, mcp::ToolContext context) {
     return get_status(settings, std::move(arguments), std::move(context));

@@ -179,7 +179,7 @@ TEST_F(SinkDeliveryTest, GivesUpWhenTheBudgetIsSpentAndKeepsTheDocuments) {
   EXPECT_NE(message.find("5 attempts in a row"), std::string::npos) << message;
   EXPECT_NE(message.find("Orchestrator at http://127.0.0.1:8000 is unavailable"),
             std::string::npos);
-  EXPECT_NE(message.find("3 undelivered documents stay in " + spool_->directory().string()),
+  EXPECT_NE(message.find("3 undelivered documents kept in " + spool_->directory().string()),
             std::string::npos)
       << message;
   // The last pause is cut to end exactly when the budget does.
@@ -275,7 +275,7 @@ TEST_F(SinkDeliveryTest, CancellationStopsAtOnceAndKeepsTheDocuments) {
   ASSERT_FALSE(report);
   EXPECT_EQ(report.error().code, ErrorCode::kCancelled);
   EXPECT_NE(
-      report.error().message.find("cancelled (job cancelled by the caller); 2 documents stay"),
+      report.error().message.find("cancelled (job cancelled by the caller); 2 documents kept in"),
       std::string::npos)
       << report.error().message;
   EXPECT_EQ(sink_.batches().size(), 1U);

@@ -573,7 +573,7 @@ TEST_F(GetJobStatus, DeclaresAReadOnlyOpenWorldToolWithClearSchemas) {
   EXPECT_EQ(tool.annotations["readOnlyHint"], true);
   EXPECT_EQ(tool.annotations["destructiveHint"], false);
   EXPECT_EQ(tool.annotations["idempotentHint"], true);
-  EXPECT_EQ(tool.annotations["openWorldHint"], true);
+  EXPECT_EQ(tool.annotations["openWorldHint"], false);
   EXPECT_EQ(tool.input_schema["additionalProperties"], false);
   EXPECT_EQ(tool.input_schema["required"], Json::array({"job_id"}));
   EXPECT_EQ(tool.input_schema["properties"]["wait_seconds"]["maximum"], 300);
