@@ -16,6 +16,13 @@ find_package(SQLite3 3.40 REQUIRED)
 find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
 
+# Document extraction (ingest): PDF, DOCX (zip + XML) and HTML. libzip through pkg-config:
+# its CMake config file is broken on Debian 12.
+find_package(pugixml 1.13 REQUIRED CONFIG)
+pkg_check_modules(POPPLER_CPP REQUIRED IMPORTED_TARGET poppler-cpp>=22.12)
+pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip>=1.7)
+pkg_check_modules(GUMBO REQUIRED IMPORTED_TARGET gumbo>=0.10)
+
 if(SHIELD_BUILD_TESTS)
   find_package(GTest REQUIRED CONFIG)
   include(GoogleTest)
