@@ -45,7 +45,8 @@ ollama_url=$(sed -E 's/.*"ollama":"([^"]+)".*/\1/' "$work/fakes.json")
 # for Qdrant so five calls are five failures; its breaker, once open, stays open for the run.
 port=$(free_port)
 metrics_port=$(free_port)
-env SHIELD_MCP_QDRANT_URL="$qdrant_url" SHIELD_MCP_QDRANT_COLLECTION=bench \
+env SHIELD_MCP_JOBS_STATE_DIR="$work/state" \
+  SHIELD_MCP_QDRANT_URL="$qdrant_url" SHIELD_MCP_QDRANT_COLLECTION=bench \
   SHIELD_MCP_QDRANT_RETRY_MAX_ATTEMPTS=1 SHIELD_MCP_QDRANT_BREAKER_OPEN_MS=3600000 \
   SHIELD_MCP_EMBEDDER_URL="$ollama_url" SHIELD_MCP_EMBEDDER_PROVIDER=ollama \
   SHIELD_MCP_EMBEDDER_MODEL=nomic-embed-text \
