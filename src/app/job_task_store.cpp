@@ -20,17 +20,6 @@ constexpr std::size_t kMaxPage = 1'000;
 // Cancelled tasks remembered for the override; older ones have long reached a final state.
 constexpr std::size_t kRememberedCancels = 4'096;
 
-std::string first_text(const ToolResult& result) {
-  if (!result.content.is_array()) return {};
-  for (const auto& block : result.content) {
-    if (block.is_object() && block.value("type", std::string()) == "text" &&
-        block.contains("text") && block["text"].is_string()) {
-      return block["text"].get<std::string>();
-    }
-  }
-  return {};
-}
-
 // What a job reads as when its tool registered no builder: its state and summary, or its
 // error as an isError result.
 ToolResult generic_result(const jobs::Job& job) {
@@ -122,7 +111,7 @@ Task JobTaskStore::to_task(const jobs::Job& job) const {
     case jobs::JobState::kSucceeded: {
       ToolResult result = result_of(job);
       task.status = result.is_error ? TaskStatus::kFailed : TaskStatus::kCompleted;
-      if (result.is_error) task.status_message = first_text(result);
+      if (result.is_error) task.status_message = result.first_text();
       task.result = std::move(result);
       break;
     }
@@ -132,7 +121,7 @@ Task JobTaskStore::to_task(const jobs::Job& job) const {
       // The job did not do its work, whatever its tool makes of it.
       result.is_error = true;
       task.status = TaskStatus::kFailed;
-      task.status_message = job.error ? job.error->message : first_text(result);
+      task.status_message = job.error ? job.error->message : result.first_text();
       task.result = std::move(result);
       break;
     }

@@ -21,18 +21,6 @@ std::int64_t to_ms(std::chrono::milliseconds d) {
   return static_cast<std::int64_t>(d.count());
 }
 
-// The first text block of a result, as the status message of a task that ended with it.
-std::string first_text(const ToolResult& result) {
-  if (!result.content.is_array()) return {};
-  for (const auto& block : result.content) {
-    if (block.is_object() && block.value("type", std::string()) == "text" &&
-        block.contains("text") && block["text"].is_string()) {
-      return block["text"].get<std::string>();
-    }
-  }
-  return {};
-}
-
 Result<void> check_input_requests(const Json& requests) {
   if (!requests.is_object() || requests.empty()) {
     return fail(ErrorCode::kInvalidArgument, "input requests must be a non-empty object");
@@ -199,7 +187,7 @@ void InMemoryTaskStore::finish(const EntryPtr& entry, TaskOutcome outcome) {
     Task& task = entry->task;
     if (outcome) {
       task.status = outcome->is_error ? TaskStatus::kFailed : TaskStatus::kCompleted;
-      task.status_message = outcome->is_error ? first_text(*outcome) : std::string();
+      task.status_message = outcome->is_error ? outcome->first_text() : std::string();
       task.result = std::move(*outcome);
     } else {
       task.status = TaskStatus::kFailed;

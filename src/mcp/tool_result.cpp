@@ -10,6 +10,17 @@ ToolResult ToolResult::text(std::string text) {
   return result;
 }
 
+std::string ToolResult::first_text() const {
+  if (!content.is_array()) return {};
+  for (const auto& block : content) {
+    if (block.is_object() && block.value("type", std::string()) == "text" &&
+        block.contains("text") && block["text"].is_string()) {
+      return block["text"].get<std::string>();
+    }
+  }
+  return {};
+}
+
 ToolResult ToolResult::error(std::string code, std::string message, Json details) {
   ToolResult result;
   Json error = details.is_object() ? std::move(details) : Json{{"details", std::move(details)}};

@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startDaemon } from './lib/daemon.mjs';
 import { control, expectNoViolations as expectNoViolationsAt, startFakes } from './lib/fakes.mjs';
 import { Client, StreamableHTTPClientTransport } from './lib/sdk.mjs';
+import { parseMetrics, sampleKey } from './lib/metrics.mjs';
 
 // Short enough that 16 recoveries fit the time budget, long enough that every check meant
 // to run while the breaker is open finishes well before it turns half-open.
@@ -73,27 +74,6 @@ async function timed(promise) {
   const started = performance.now();
   const value = await promise;
   return { value, ms: performance.now() - started };
-}
-
-// Prometheus text → Map("name{k=v,...}" → value), labels sorted so lookups ignore order.
-function parseMetrics(text) {
-  const samples = new Map();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const m = /^([A-Za-z_:][\w:]*)(?:\{([^}]*)\})? (\S+)/.exec(line);
-    if (!m) continue;
-    const labels = {};
-    for (const [, k, v] of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[k] = v;
-    samples.set(sampleKey(m[1], labels), Number(m[3]));
-  }
-  return samples;
-}
-
-function sampleKey(name, labels) {
-  const parts = Object.keys(labels)
-    .sort()
-    .map((k) => `${k}=${labels[k]}`);
-  return `${name}{${parts.join(',')}}`;
 }
 
 function sample(samples, name, labels) {

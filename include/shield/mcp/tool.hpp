@@ -55,6 +55,8 @@ struct ToolResult {
   static ToolResult text(std::string text);
   // isError result with structuredContent.error = {code, message, ...details}.
   static ToolResult error(std::string code, std::string message, Json details = Json::object());
+  // The first text block's text ("" when there is none): a task's status message.
+  [[nodiscard]] std::string first_text() const;
 };
 
 using ToolHandler =

@@ -200,34 +200,7 @@ function parseFrame(block) {
   return frame;
 }
 
-// Prometheus text → Map("name{k=v,...}" → value), labels sorted so lookups ignore order.
-export async function scrapeMetrics(daemon) {
-  const res = await fetch(daemon.metricsUrl, { signal: AbortSignal.timeout(5000) });
-  assert.equal(res.status, 200);
-  const samples = new Map();
-  for (const line of (await res.text()).split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const m = /^([A-Za-z_:][\w:]*)(?:\{([^}]*)\})? (\S+)/.exec(line);
-    if (!m) continue;
-    const labels = {};
-    for (const [, k, v] of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[k] = v;
-    samples.set(sampleKey(m[1], labels), Number(m[3]));
-  }
-  return samples;
-}
-
-function sampleKey(name, labels) {
-  const parts = Object.keys(labels)
-    .sort()
-    .map((k) => `${k}=${labels[k]}`);
-  return `${name}{${parts.join(',')}}`;
-}
-
-export function metric(samples, name, labels = {}) {
-  const value = samples.get(sampleKey(name, labels));
-  assert.notEqual(value, undefined, `metric ${sampleKey(name, labels)} is exported`);
-  return value;
-}
+export { metric, scrapeMetrics } from './metrics.mjs';
 
 // A daemon on a job state directory of its own that the test can SIGKILL and restart on
 // the same journal. Every daemon it ever started is stopped, and the state directory

@@ -27,6 +27,7 @@
 
 #include "shield/jobs/job_engine.hpp"
 #include "shield/util/clock.hpp"
+#include "unit/resilience/metric_reader.hpp"
 
 namespace shield::jobs::testing {
 
@@ -194,28 +195,6 @@ class GatedRunner {
 };
 
 // A counter's or gauge's value, or a histogram's sample count, as a scrape sees it.
-inline std::optional<double> read_metric(const prometheus::Registry& registry,
-                                         const std::string& family,
-                                         const std::map<std::string, std::string>& labels) {
-  for (const prometheus::MetricFamily& f : registry.Collect()) {
-    if (f.name != family) continue;
-    for (const prometheus::ClientMetric& m : f.metric) {
-      std::map<std::string, std::string> have;
-      for (const auto& pair : m.label) have[pair.name] = pair.value;
-      if (have != labels) continue;
-      switch (f.type) {
-        case prometheus::MetricType::Counter:
-          return m.counter.value;
-        case prometheus::MetricType::Gauge:
-          return m.gauge.value;
-        case prometheus::MetricType::Histogram:
-          return static_cast<double>(m.histogram.sample_count);
-        default:
-          return std::nullopt;
-      }
-    }
-  }
-  return std::nullopt;
-}
+using resilience::test_support::read_metric;
 
 }  // namespace shield::jobs::testing
